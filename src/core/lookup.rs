@@ -1,0 +1,146 @@
+//! `CodeSystem/$lookup`: everything known about one code.
+
+use crate::model::{Designation, Value};
+
+use super::error::{CoreError, CoreResult};
+use super::Snapshot;
+
+/// The inputs of `$lookup`, already taken out of their FHIR form.
+#[derive(Debug, Clone, Default)]
+pub struct LookupRequest {
+    pub system: String,
+    pub version: Option<String>,
+    pub code: String,
+    /// Preferred language of the returned display (BCP-47).
+    pub display_language: Option<String>,
+    /// Properties asked for; empty means "the server's choice" (all of them), `*` all.
+    pub properties: Vec<String>,
+}
+
+/// A property in a `$lookup` answer; `description` is the display of a related concept.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LookupProperty {
+    pub code: String,
+    pub value: Value,
+    pub description: Option<String>,
+}
+
+/// The answer of `$lookup`.
+#[derive(Debug, Clone)]
+pub struct LookupResult {
+    pub name: String,
+    pub system: String,
+    pub version: Option<String>,
+    pub code: String,
+    pub display: Option<String>,
+    pub definition: Option<String>,
+    pub abstract_: bool,
+    pub designations: Vec<Designation>,
+    pub properties: Vec<LookupProperty>,
+}
+
+/// Looks a code up: the concept, its designations, its properties, and its parents and
+/// children from the stored hierarchy.
+pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> {
+    let cs = snap
+        .catalog
+        .resolve(&req.system, req.version.as_deref())
+        .map_err(|e| {
+            e.into_error(&req.system, req.version.as_deref())
+                .at("system")
+        })?;
+    let concept = if cs.is_case_sensitive() {
+        snap.txn.concept(cs.id, &req.code)?
+    } else {
+        snap.txn.concept_ignoring_case(cs.id, &req.code)?
+    };
+    let concept = concept.ok_or_else(|| {
+        CoreError::not_found(match cs.version_opt() {
+            Some(v) => format!(
+                "Unknown code '{}' in the CodeSystem '{}' version '{v}'",
+                req.code, cs.url
+            ),
+            None => format!("Unknown code '{}' in the CodeSystem '{}'", req.code, cs.url),
+        })
+        .at("code")
+    })?;
+    let wanted = |code: &str| {
+        req.properties.is_empty() || req.properties.iter().any(|p| p == "*" || p == code)
+    };
+    let designations = snap.txn.designations(concept.id)?;
+    let display = req
+        .display_language
+        .as_deref()
+        .and_then(|lang| preferred_designation(&designations, lang))
+        .or(concept.display.clone());
+
+    let mut properties = Vec::new();
+    if wanted("inactive") {
+        properties.push(LookupProperty {
+            code: "inactive".into(),
+            value: Value::Boolean(concept.inactive),
+            description: None,
+        });
+    }
+    for (code, related) in [
+        (
+            "parent",
+            wanted("parent").then(|| snap.txn.parents(concept.id)),
+        ),
+        (
+            "child",
+            wanted("child").then(|| snap.txn.children(concept.id)),
+        ),
+    ] {
+        for r in related.transpose()?.unwrap_or_default() {
+            properties.push(LookupProperty {
+                code: code.into(),
+                value: Value::Code(r.code),
+                description: r.display,
+            });
+        }
+    }
+    for p in snap.txn.properties(concept.id)? {
+        if wanted(&p.code) && !matches!(p.code.as_str(), "parent" | "child" | "inactive") {
+            properties.push(LookupProperty {
+                code: p.code,
+                value: p.value,
+                description: None,
+            });
+        }
+    }
+    Ok(LookupResult {
+        name: cs
+            .name
+            .clone()
+            .or_else(|| cs.title.clone())
+            .unwrap_or_else(|| cs.url.clone()),
+        system: cs.url.clone(),
+        version: cs.version_opt().map(str::to_owned),
+        code: concept.code,
+        display,
+        definition: concept.definition,
+        abstract_: concept.abstract_,
+        designations,
+        properties,
+    })
+}
+
+/// The first designation in `language` (or a sub-tag of it), for display selection.
+pub(super) fn preferred_designation(
+    designations: &[Designation],
+    language: &str,
+) -> Option<String> {
+    let language = language.split(',').next().unwrap_or(language).trim();
+    let language = language.split(';').next().unwrap_or(language).trim();
+    designations
+        .iter()
+        .find(|d| {
+            d.language.as_deref().is_some_and(|l| {
+                l.eq_ignore_ascii_case(language)
+                    || l.to_ascii_lowercase()
+                        .starts_with(&format!("{}-", language.to_ascii_lowercase()))
+            })
+        })
+        .map(|d| d.value.clone())
+}

@@ -1,0 +1,73 @@
+//! The terminology core: the FHIR terminology operations over the store, as plain Rust
+//! functions taking request types and returning result types. It knows nothing of HTTP
+//! or FHIR serialisation; the `fhir` module maps Parameters to these types and back.
+//!
+//! Every operation works on one [`Snapshot`]: a read transaction plus the catalogue that
+//! matches it, so a request never sees half of an import.
+
+mod catalog;
+mod error;
+mod lookup;
+mod resources;
+mod subsumes;
+mod validate;
+
+use std::sync::{Arc, RwLock};
+
+use crate::store::{ReadTxn, Store};
+
+pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
+pub use error::{CoreError, CoreResult, ErrorKind};
+pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
+pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
+pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};
+pub use validate::{
+    validate_code, CodingSource, Issue, IssueSeverity, ValidateCodeRequest, ValidateCodeResult,
+};
+
+/// The terminology service: the store plus the catalogue cache. Cheap to share.
+pub struct Terminology {
+    store: Arc<Store>,
+    catalog: RwLock<Arc<Catalog>>,
+}
+
+/// One consistent view for one request: a read transaction and its catalogue.
+pub struct Snapshot {
+    pub txn: ReadTxn,
+    pub catalog: Arc<Catalog>,
+}
+
+impl Terminology {
+    /// Wraps an open store; the catalogue loads on first use.
+    pub fn new(store: Arc<Store>) -> Self {
+        Terminology {
+            store,
+            catalog: RwLock::new(Arc::new(Catalog::stale())),
+        }
+    }
+
+    /// The underlying store (for imports and administration).
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// Opens a snapshot, reloading the catalogue if the store changed since it was built
+    /// (by this process or by another one importing into the same file).
+    pub fn snapshot(&self) -> CoreResult<Snapshot> {
+        let txn = self.store.read()?;
+        let generation = txn.generation()?;
+        let current = self
+            .catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let catalog = if current.generation == generation {
+            current
+        } else {
+            let fresh = Arc::new(Catalog::load(&txn)?);
+            *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = fresh.clone();
+            fresh
+        };
+        Ok(Snapshot { txn, catalog })
+    }
+}

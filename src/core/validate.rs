@@ -1,0 +1,361 @@
+//! `CodeSystem/$validate-code`: is this code (with this display) valid in this code
+//! system? Answers in the shape the FHIR terminology ecosystem expects: a result, a
+//! message, and issues with FHIRPath locations.
+
+use crate::model::{CodeSystemMeta, Coding};
+
+use super::catalog::Unresolved;
+use super::error::{CoreError, CoreResult};
+use super::lookup::preferred_designation;
+use super::Snapshot;
+
+/// How the codes reached the operation; decides the FHIRPath of reported issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodingSource {
+    /// `code` (+ `url`/`system`, `version`, `display`) parameters.
+    Code,
+    /// A `coding` parameter.
+    Coding,
+    /// A `codeableConcept` parameter: valid if any of its codings is.
+    CodeableConcept,
+}
+
+/// The inputs of `$validate-code` against a code system.
+#[derive(Debug, Clone)]
+pub struct ValidateCodeRequest {
+    /// The code system (`url` parameter); a coding's own system takes precedence.
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub codings: Vec<Coding>,
+    pub source: CodingSource,
+    pub display_language: Option<String>,
+    /// Whether abstract (not-selectable) concepts are acceptable (default true).
+    pub abstract_allowed: bool,
+    /// Report a wrong display as a warning instead of an error.
+    pub lenient_display: bool,
+}
+
+/// Severity of an [`Issue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueSeverity {
+    Error,
+    Warning,
+    Information,
+}
+
+/// One finding of a validation, rendered as an OperationOutcome issue.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub severity: IssueSeverity,
+    /// FHIR `IssueType` code (`code-invalid`, `invalid`, `not-found`, `business-rule`).
+    pub issue_type: &'static str,
+    /// Code from `http://hl7.org/fhir/tools/CodeSystem/tx-issue-type`.
+    pub tx_type: &'static str,
+    /// The message id other servers use for the same finding.
+    pub message_id: &'static str,
+    pub text: String,
+    /// FHIRPath of the element the issue is about.
+    pub expression: String,
+}
+
+/// The answer of `$validate-code`.
+#[derive(Debug, Clone, Default)]
+pub struct ValidateCodeResult {
+    pub result: bool,
+    pub code: Option<String>,
+    pub system: Option<String>,
+    pub version: Option<String>,
+    pub display: Option<String>,
+    pub inactive: bool,
+    /// The code in the code system's own case, when the input differed only by case.
+    pub normalized_code: Option<String>,
+    pub message: Option<String>,
+    pub issues: Vec<Issue>,
+    /// Code systems that could not be found (the ecosystem's `x-caused-by-unknown-system`).
+    pub unknown_systems: Vec<String>,
+}
+
+/// Validates the request's coding(s) against their code system(s).
+pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<ValidateCodeResult> {
+    if req.codings.is_empty() {
+        return Err(CoreError::invalid(
+            "No code to validate: provide code (with url), coding or codeableConcept",
+        ));
+    }
+    let mut out = ValidateCodeResult::default();
+    let mut first_valid: Option<Checked> = None;
+    let mut first_seen: Option<Checked> = None;
+    for (index, coding) in req.codings.iter().enumerate() {
+        let path = match req.source {
+            CodingSource::Code => String::new(),
+            CodingSource::Coding => "Coding.".to_string(),
+            CodingSource::CodeableConcept => format!("CodeableConcept.coding[{index}]."),
+        };
+        let checked = check_coding(snap, req, coding, &path, &mut out)?;
+        if checked.valid && first_valid.is_none() {
+            first_valid = Some(checked.clone());
+        }
+        if first_seen.is_none() {
+            first_seen = Some(checked);
+        }
+    }
+    out.result = first_valid.is_some();
+    if let Some(chosen) = first_valid.or(first_seen) {
+        out.code = chosen.code;
+        out.system = chosen.system;
+        out.version = chosen.version;
+        out.display = chosen.display;
+        out.inactive = chosen.inactive;
+    }
+    let texts: Vec<&str> = out
+        .issues
+        .iter()
+        .filter(|i| i.severity != IssueSeverity::Information)
+        .map(|i| i.text.as_str())
+        .collect();
+    if !texts.is_empty() {
+        out.message = Some(texts.join("; "));
+    }
+    Ok(out)
+}
+
+/// What was found for one coding.
+#[derive(Debug, Clone, Default)]
+struct Checked {
+    valid: bool,
+    code: Option<String>,
+    system: Option<String>,
+    version: Option<String>,
+    display: Option<String>,
+    inactive: bool,
+}
+
+fn check_coding(
+    snap: &Snapshot,
+    req: &ValidateCodeRequest,
+    coding: &Coding,
+    path: &str,
+    out: &mut ValidateCodeResult,
+) -> CoreResult<Checked> {
+    let mut checked = Checked {
+        code: coding.code.clone(),
+        system: coding.system.clone().or_else(|| req.url.clone()),
+        ..Checked::default()
+    };
+    let Some(system) = checked.system.clone() else {
+        out.issues.push(error(
+            "invalid",
+            "invalid-data",
+            "Coding_has_no_system__cannot_validate",
+            "Coding has no system. A code with no system has no defined meaning, and it cannot be validated".into(),
+            format!("{path}system"),
+        ));
+        return Ok(checked);
+    };
+    let Some(code) = coding.code.clone().filter(|c| !c.is_empty()) else {
+        out.issues.push(error(
+            "invalid",
+            "invalid-data",
+            "Coding_has_no_code",
+            "No code provided".into(),
+            format!("{path}code"),
+        ));
+        return Ok(checked);
+    };
+    let version = coding.version.clone().or_else(|| req.version.clone());
+    let cs = match snap.catalog.resolve(&system, version.as_deref()) {
+        Ok(cs) => cs,
+        Err(Unresolved::UnknownSystem) => {
+            out.unknown_systems.push(system.clone());
+            out.issues.push(error(
+                "not-found",
+                "not-found",
+                "UNKNOWN_CODESYSTEM",
+                format!("A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"),
+                format!("{path}system"),
+            ));
+            return Ok(checked);
+        }
+        Err(Unresolved::UnknownVersion { known }) => {
+            let version = version.unwrap_or_default();
+            out.unknown_systems.push(format!("{system}|{version}"));
+            out.issues.push(error(
+                "not-found",
+                "not-found",
+                "UNKNOWN_CODESYSTEM_VERSION",
+                format!(
+                    "A definition for CodeSystem '{system}' version '{version}' could not be found, so the code cannot be validated. Valid versions: {}",
+                    known.join(", ")
+                ),
+                format!("{path}system"),
+            ));
+            return Ok(checked);
+        }
+    };
+    checked.system = Some(cs.url.clone());
+    checked.version = cs.version_opt().map(str::to_owned);
+    let mut concept = snap.txn.concept(cs.id, &code)?;
+    if concept.is_none() && !cs.is_case_sensitive() {
+        concept = snap.txn.concept_ignoring_case(cs.id, &code)?;
+        if let Some(found) = &concept {
+            out.normalized_code = Some(found.code.clone());
+            out.issues.push(Issue {
+                severity: IssueSeverity::Information,
+                issue_type: "business-rule",
+                tx_type: "code-rule",
+                message_id: "CODE_CASE_DIFFERENCE",
+                text: format!(
+                    "The code '{code}' differs from the correct code '{}' by case. Although the code system '{}' is case insensitive, implementers are strongly encouraged to use the correct case",
+                    found.code, cs.url
+                ),
+                expression: format!("{path}code"),
+            });
+        }
+    }
+    let Some(concept) = concept else {
+        out.issues.push(error(
+            "code-invalid",
+            "invalid-code",
+            if cs.version_opt().is_some() {
+                "Unknown_Code_in_Version"
+            } else {
+                "Unknown_Code_in"
+            },
+            unknown_code_text(&code, &cs),
+            format!("{path}code"),
+        ));
+        return Ok(checked);
+    };
+    let designations = snap.txn.designations(concept.id)?;
+    checked.display = req
+        .display_language
+        .as_deref()
+        .and_then(|lang| preferred_designation(&designations, lang))
+        .or_else(|| concept.display.clone());
+    checked.inactive = concept.inactive;
+    let mut valid = true;
+    if concept.abstract_ && !req.abstract_allowed {
+        valid = false;
+        out.issues.push(error(
+            "business-rule",
+            "code-rule",
+            "ABSTRACT_CODE_NOT_ALLOWED",
+            format!(
+                "Code '{}#{}' is abstract, and not allowed in this context",
+                cs.url, concept.code
+            ),
+            format!("{path}code"),
+        ));
+    }
+    if concept.inactive {
+        out.issues.push(Issue {
+            severity: IssueSeverity::Warning,
+            issue_type: "business-rule",
+            tx_type: "code-comment",
+            message_id: "INACTIVE_CONCEPT_FOUND",
+            text: format!(
+                "The concept '{}' has a status of inactive and its use should be reviewed",
+                concept.code
+            ),
+            expression: format!("{path}code"),
+        });
+    }
+    if let Some(given) = coding.display.as_deref().filter(|d| !d.is_empty()) {
+        let mut choices: Vec<(String, Option<String>)> = Vec::new();
+        if let Some(d) = &concept.display {
+            choices.push((d.clone(), cs.language.clone()));
+        }
+        for d in &designations {
+            if !choices
+                .iter()
+                .any(|(v, l)| v == &d.value && l == &d.language)
+            {
+                choices.push((d.value.clone(), d.language.clone()));
+            }
+        }
+        if !choices.iter().any(|(v, _)| v == given) {
+            let severity = if req.lenient_display {
+                IssueSeverity::Warning
+            } else {
+                IssueSeverity::Error
+            };
+            if severity == IssueSeverity::Error {
+                valid = false;
+            }
+            out.issues.push(Issue {
+                severity,
+                issue_type: "invalid",
+                tx_type: "invalid-display",
+                message_id: "Display_Name_for__should_be_one_of__instead_of",
+                text: wrong_display_text(
+                    given,
+                    &cs.url,
+                    &concept.code,
+                    &choices,
+                    req.display_language.as_deref(),
+                ),
+                expression: format!("{path}display"),
+            });
+        }
+    }
+    checked.valid = valid;
+    Ok(checked)
+}
+
+fn error(
+    issue_type: &'static str,
+    tx_type: &'static str,
+    message_id: &'static str,
+    text: String,
+    expression: String,
+) -> Issue {
+    Issue {
+        severity: IssueSeverity::Error,
+        issue_type,
+        tx_type,
+        message_id,
+        text,
+        expression,
+    }
+}
+
+/// "Unknown code 'x' in the CodeSystem 'url' version 'v'", as the ecosystem words it.
+pub(super) fn unknown_code_text(code: &str, cs: &CodeSystemMeta) -> String {
+    match cs.version_opt() {
+        Some(v) => format!(
+            "Unknown code '{code}' in the CodeSystem '{}' version '{v}'",
+            cs.url
+        ),
+        None => format!("Unknown code '{code}' in the CodeSystem '{}'", cs.url),
+    }
+}
+
+fn wrong_display_text(
+    given: &str,
+    system: &str,
+    code: &str,
+    choices: &[(String, Option<String>)],
+    languages: Option<&str>,
+) -> String {
+    let render = |(value, lang): &(String, Option<String>)| match lang {
+        Some(l) => format!("'{value}' ({l})"),
+        None => format!("'{value}'"),
+    };
+    let valid = match choices {
+        [] => "no display is defined".to_string(),
+        [one] => format!("Valid display is {}", render(one)),
+        many => {
+            let rendered: Vec<String> = many.iter().map(render).collect();
+            let (last, rest) = rendered.split_last().expect("many has at least two");
+            format!(
+                "Valid display is one of {} choices: {} or {last}",
+                many.len(),
+                rest.join(", ")
+            )
+        }
+    };
+    format!(
+        "Wrong Display Name '{given}' for {system}#{code}. {valid} (for the language(s) '{}')",
+        languages.unwrap_or("--")
+    )
+}

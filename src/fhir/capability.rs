@@ -1,0 +1,154 @@
+//! The server's self-description: the CapabilityStatement (`/metadata`) and the
+//! TerminologyCapabilities (`/metadata?mode=terminology`). Both are built from the same
+//! constants the router uses, so they list exactly what is implemented.
+
+use serde_json::{json, Value};
+
+use crate::core::Catalog;
+
+/// Software version reported in the capability statements.
+pub const SOFTWARE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// A type-level or instance-level FHIR operation the server answers.
+#[derive(Debug, Clone, Copy)]
+pub struct OperationSpec {
+    /// The resource type it belongs to.
+    pub resource: &'static str,
+    /// The operation name without `$`.
+    pub name: &'static str,
+    /// Canonical of the OperationDefinition it implements.
+    pub definition: &'static str,
+}
+
+/// Every operation implemented, in the order they are listed.
+pub const OPERATIONS: &[OperationSpec] = &[
+    OperationSpec {
+        resource: "CodeSystem",
+        name: "lookup",
+        definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
+    },
+    OperationSpec {
+        resource: "CodeSystem",
+        name: "validate-code",
+        definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
+    },
+    OperationSpec {
+        resource: "CodeSystem",
+        name: "subsumes",
+        definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes",
+    },
+];
+
+/// Resource types served with read and search, and their search parameters.
+pub const RESOURCES: &[(&str, &[(&str, &str)])] = &[
+    (
+        "CodeSystem",
+        &[
+            ("url", "uri"),
+            ("system", "uri"),
+            ("version", "token"),
+            ("name", "string"),
+            ("title", "string"),
+            ("status", "token"),
+        ],
+    ),
+    (
+        "ValueSet",
+        &[
+            ("url", "uri"),
+            ("version", "token"),
+            ("name", "string"),
+            ("title", "string"),
+            ("status", "token"),
+        ],
+    ),
+    (
+        "ConceptMap",
+        &[
+            ("url", "uri"),
+            ("version", "token"),
+            ("name", "string"),
+            ("title", "string"),
+            ("status", "token"),
+        ],
+    ),
+];
+
+/// The CapabilityStatement for a server whose FHIR base is `base`.
+pub fn capability_statement(base: &str) -> Value {
+    let resources: Vec<Value> = RESOURCES
+        .iter()
+        .map(|(name, params)| {
+            let operations: Vec<Value> = OPERATIONS
+                .iter()
+                .filter(|o| o.resource == *name)
+                .map(|o| json!({"name": o.name, "definition": o.definition}))
+                .collect();
+            let mut r = json!({
+                "type": name,
+                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "searchParam": params.iter().map(|(n, t)| json!({"name": n, "type": t})).collect::<Vec<_>>(),
+            });
+            if !operations.is_empty() {
+                r["operation"] = Value::Array(operations);
+            }
+            r
+        })
+        .collect();
+    json!({
+        "resourceType": "CapabilityStatement",
+        "id": "nomen",
+        "url": format!("{base}/metadata"),
+        "name": "Nomen",
+        "title": "Nomen terminology server",
+        "status": "active",
+        "date": "2026-11-23",
+        "publisher": "Nomen",
+        "kind": "instance",
+        "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
+        "software": {"name": "Nomen", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "application/fhir+xml"],
+        "rest": [{
+            "mode": "server",
+            "resource": resources,
+        }],
+    })
+}
+
+/// The TerminologyCapabilities listing every loaded code system and its versions.
+pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
+    let mut systems: Vec<Value> = Vec::new();
+    let mut i = 0;
+    let all = &catalog.code_systems;
+    while i < all.len() {
+        let url = &all[i].url;
+        let mut versions = Vec::new();
+        let mut j = i;
+        while j < all.len() && &all[j].url == url {
+            let cs = &all[j];
+            let mut v = json!({"isDefault": j == i});
+            if let Some(version) = cs.version_opt() {
+                v["code"] = json!(version);
+            }
+            versions.push(v);
+            j += 1;
+        }
+        systems.push(json!({"uri": url, "version": versions, "subsumption": true}));
+        i = j;
+    }
+    json!({
+        "resourceType": "TerminologyCapabilities",
+        "id": "nomen",
+        "url": format!("{base}/metadata?mode=terminology"),
+        "name": "Nomen",
+        "status": "active",
+        "date": "2026-11-23",
+        "kind": "instance",
+        "software": {"name": "Nomen", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
+        "codeSystem": systems,
+        "validateCode": {"translations": false},
+    })
+}

@@ -1,0 +1,14 @@
+//! The FHIR layer: the only module that knows fhirbolt and FHIR's JSON shapes. It maps
+//! operation parameters to core requests, core results to Parameters, errors to
+//! OperationOutcome (one table, in [`outcome`]), and converts between JSON and XML.
+
+pub mod bundle;
+pub mod capability;
+pub mod format;
+pub mod operations;
+pub mod outcome;
+pub mod params;
+
+pub use format::Format;
+pub use outcome::{FhirError, Problem};
+pub use params::OperationInput;

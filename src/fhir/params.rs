@@ -1,0 +1,254 @@
+//! Operation inputs from either a GET query string or a POST `Parameters` body, read
+//! through one interface so each operation's mapping is written once.
+//!
+//! In a query string complex types use the conventions of tx.fhir.org and Ontoserver:
+//! a Coding as `system|code` (or `system|version|code`... not supported: use POST).
+
+use serde_json::Value;
+
+use super::outcome::FhirError;
+use crate::model::Coding;
+
+/// Parameters whose names steer the HTTP layer, not the operation.
+const CONTROL: &[&str] = &["_format", "_pretty", "_summary", "_elements"];
+
+/// One parameter: text from a query string or form, or a `Parameters.parameter` element.
+#[derive(Debug, Clone)]
+enum Param {
+    Text(String),
+    Element(Value),
+}
+
+/// The named inputs of one operation call.
+#[derive(Debug, Clone, Default)]
+pub struct OperationInput {
+    params: Vec<(String, Param)>,
+}
+
+impl OperationInput {
+    /// Reads a URL query string (`a=b&c=d`, percent-decoded).
+    pub fn from_query(query: &str) -> Self {
+        let params = form_urlencoded::parse(query.as_bytes())
+            .filter(|(k, _)| !CONTROL.contains(&k.as_ref()))
+            .map(|(k, v)| (k.into_owned(), Param::Text(v.into_owned())))
+            .collect();
+        OperationInput { params }
+    }
+
+    /// Reads a `Parameters` resource; anything else is a client error.
+    pub fn from_parameters(body: Value) -> Result<Self, FhirError> {
+        if body.get("resourceType").and_then(Value::as_str) != Some("Parameters") {
+            return Err(FhirError::invalid(format!(
+                "The request body must be a Parameters resource, not {}",
+                body.get("resourceType")
+                    .and_then(Value::as_str)
+                    .map(|t| format!("a {t}"))
+                    .unwrap_or_else(|| "a JSON object without resourceType".into())
+            )));
+        }
+        let mut params = Vec::new();
+        if let Some(list) = body.get("parameter") {
+            let list = list
+                .as_array()
+                .ok_or_else(|| FhirError::invalid("Parameters.parameter must be an array"))?;
+            for p in list {
+                let name = p.get("name").and_then(Value::as_str).ok_or_else(|| {
+                    FhirError::invalid("Every Parameters.parameter must have a name")
+                })?;
+                params.push((name.to_string(), Param::Element(p.clone())));
+            }
+        }
+        Ok(OperationInput { params })
+    }
+
+    /// Adds the parameters of `other` (e.g. query parameters alongside a POST body).
+    pub fn extend(&mut self, other: OperationInput) {
+        self.params.extend(other.params);
+    }
+
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Param> + 'a {
+        self.params
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, p)| p)
+    }
+
+    /// Whether the parameter was given at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.all(name).next().is_some()
+    }
+
+    /// A primitive parameter as text (`valueString`, `valueCode`, `valueUri`, ...).
+    /// Given more than once, it is an error.
+    pub fn string(&self, name: &str) -> Result<Option<String>, FhirError> {
+        let mut values = self.strings(name)?;
+        if values.len() > 1 {
+            return Err(FhirError::invalid(format!(
+                "The parameter '{name}' may appear only once"
+            )));
+        }
+        Ok(values.pop())
+    }
+
+    /// Every value of a repeatable primitive parameter.
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, FhirError> {
+        self.all(name)
+            .map(|p| match p {
+                Param::Text(t) => checked_len(name, t.clone()),
+                Param::Element(e) => primitive(e)
+                    .ok_or_else(|| {
+                        FhirError::invalid(format!(
+                            "The parameter '{name}' must have a primitive value (e.g. valueString or valueCode)"
+                        ))
+                    })
+                    .and_then(|v| checked_len(name, v)),
+            })
+            .collect()
+    }
+
+    /// A boolean parameter (`true`/`false`).
+    pub fn boolean(&self, name: &str) -> Result<Option<bool>, FhirError> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(v) if v == "true" => Ok(Some(true)),
+            Some(v) if v == "false" => Ok(Some(false)),
+            Some(v) => Err(FhirError::invalid(format!(
+                "The parameter '{name}' must be true or false, not '{}'",
+                truncate(&v)
+            ))),
+        }
+    }
+
+    /// A Coding parameter (`valueCoding`, or `system|code` in a query string).
+    pub fn coding(&self, name: &str) -> Result<Option<Coding>, FhirError> {
+        let mut found = self.all(name);
+        let Some(param) = found.next() else {
+            return Ok(None);
+        };
+        if found.next().is_some() {
+            return Err(FhirError::invalid(format!(
+                "The parameter '{name}' may appear only once"
+            )));
+        }
+        match param {
+            Param::Text(t) => Ok(Some(coding_from_text(&checked_len(name, t.clone())?))),
+            Param::Element(e) => {
+                let v = e.get("valueCoding").ok_or_else(|| {
+                    FhirError::invalid(format!("The parameter '{name}' must be a valueCoding"))
+                })?;
+                coding_from_json(v, name).map(Some)
+            }
+        }
+    }
+
+    /// A CodeableConcept parameter, as its codings.
+    pub fn codeable_concept(&self, name: &str) -> Result<Option<Vec<Coding>>, FhirError> {
+        let mut found = self.all(name);
+        let Some(param) = found.next() else {
+            return Ok(None);
+        };
+        if found.next().is_some() {
+            return Err(FhirError::invalid(format!(
+                "The parameter '{name}' may appear only once"
+            )));
+        }
+        match param {
+            Param::Text(t) => Ok(Some(vec![coding_from_text(&checked_len(name, t.clone())?)])),
+            Param::Element(e) => {
+                let cc = e.get("valueCodeableConcept").ok_or_else(|| {
+                    FhirError::invalid(format!(
+                        "The parameter '{name}' must be a valueCodeableConcept"
+                    ))
+                })?;
+                let codings = match cc.get("coding") {
+                    None => Vec::new(),
+                    Some(Value::Array(list)) => list
+                        .iter()
+                        .map(|c| coding_from_json(c, name))
+                        .collect::<Result<_, _>>()?,
+                    Some(_) => {
+                        return Err(FhirError::invalid(format!(
+                            "{name}.coding must be an array"
+                        )))
+                    }
+                };
+                Ok(Some(codings))
+            }
+        }
+    }
+}
+
+/// The text of a primitive `value[x]`.
+fn primitive(element: &Value) -> Option<String> {
+    let obj = element.as_object()?;
+    obj.iter().find_map(|(k, v)| {
+        if !k.starts_with("value") {
+            return None;
+        }
+        match v {
+            Value::String(s) => Some(s.clone()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    })
+}
+
+fn coding_from_text(text: &str) -> Coding {
+    match text.split_once('|') {
+        Some((system, code)) => Coding {
+            system: Some(system.to_string()).filter(|s| !s.is_empty()),
+            code: Some(code.to_string()),
+            ..Coding::default()
+        },
+        None => Coding {
+            code: Some(text.to_string()),
+            ..Coding::default()
+        },
+    }
+}
+
+fn coding_from_json(v: &Value, name: &str) -> Result<Coding, FhirError> {
+    if !v.is_object() {
+        return Err(FhirError::invalid(format!(
+            "The parameter '{name}' must hold a Coding"
+        )));
+    }
+    let field = |f: &str| -> Result<Option<String>, FhirError> {
+        match v.get(f) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => checked_len(name, s.clone()).map(Some),
+            Some(_) => Err(FhirError::invalid(format!("{name}.{f} must be a string"))),
+        }
+    };
+    Ok(Coding {
+        system: field("system")?,
+        version: field("version")?,
+        code: field("code")?,
+        display: field("display")?,
+    })
+}
+
+/// The longest parameter value accepted. Codes, URLs and displays are far shorter; the
+/// limit keeps absurd input out of queries and error messages.
+pub const MAX_PARAMETER_LENGTH: usize = 4096;
+
+fn checked_len(name: &str, value: String) -> Result<String, FhirError> {
+    if value.len() > MAX_PARAMETER_LENGTH {
+        return Err(FhirError::invalid(format!(
+            "The parameter '{name}' is {} bytes long; the limit is {MAX_PARAMETER_LENGTH}",
+            value.len()
+        )));
+    }
+    Ok(value)
+}
+
+/// Shortens echoed input so error messages stay small whatever the client sent.
+pub fn truncate(text: &str) -> String {
+    const MAX: usize = 200;
+    if text.chars().count() <= MAX {
+        text.to_string()
+    } else {
+        format!("{}...", text.chars().take(MAX).collect::<String>())
+    }
+}

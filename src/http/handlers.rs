@@ -1,0 +1,308 @@
+//! Request handlers: extract, parse, call the core, render. Nothing is decided here that
+//! the core or the FHIR layer could decide.
+//!
+//! The CodeSystem operations run on the actix worker thread: each is a handful of indexed
+//! SQLite lookups (tens of microseconds), cheaper than a hop to the blocking pool, and the
+//! read pool is larger than the worker count so a connection is always free.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use actix_web::{http::Method, web, HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::negotiate::{self, Rendering};
+use super::respond::{error, respond};
+use super::AppState;
+use crate::core::{self, CanonicalKind, CanonicalQuery, ErrorKind, Snapshot};
+use crate::fhir::bundle::{self, SearchControl, Shape};
+use crate::fhir::operations::{self, InstanceSystem};
+use crate::fhir::{capability, FhirError, OperationInput, Problem};
+
+/// `GET /healthz`: liveness, no database work.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(r#"{"status":"ok"}"#)
+}
+
+/// `GET /fhir/metadata[?mode=terminology]`.
+pub async fn metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    with_rendering(&req, |rendering| {
+        let base = negotiate::base_url(&req);
+        let terminology = form_urlencoded::parse(req.query_string().as_bytes())
+            .any(|(k, v)| k == "mode" && v == "terminology");
+        let result = guarded(|| {
+            if terminology {
+                let snap = state.terminology.snapshot()?;
+                Ok(capability::terminology_capabilities(&base, &snap.catalog))
+            } else {
+                Ok(capability::capability_statement(&base))
+            }
+        });
+        respond(rendering, result)
+    })
+}
+
+/// `/fhir/{type}`: search (GET), or a system-level operation, which is not supported.
+pub async fn type_level(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let kind = path.into_inner();
+    with_rendering(&req, |rendering| {
+        let result = if kind.starts_with('$') {
+            Err(not_implemented(&format!(
+                "The system-level operation {kind} is not supported"
+            )))
+        } else {
+            resource_kind(&kind).and_then(|k| match *req.method() {
+                Method::GET => guarded(|| search(&req, &state, k)),
+                _ => Err(method_not_allowed(&req, &kind)),
+            })
+        };
+        respond(rendering, result)
+    })
+}
+
+/// `/fhir/{type}/{id}`: read (GET), or a type-level operation when `id` is `$name`.
+pub async fn instance_level(
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (kind, id) = path.into_inner();
+    if id.starts_with('$') {
+        return operation(req, payload, state, kind, None, id).await;
+    }
+    with_rendering(&req, |rendering| {
+        let result = resource_kind(&kind).and_then(|k| match *req.method() {
+            Method::GET => guarded(|| {
+                let snap = state.terminology.snapshot()?;
+                let (_, json) = snap.read(k, &id)?;
+                parse_stored(&json)
+            }),
+            _ => Err(method_not_allowed(&req, &kind)),
+        });
+        respond(rendering, result)
+    })
+}
+
+/// `/fhir/{type}/{id}/{op}`: an instance-level operation.
+pub async fn instance_operation(
+    req: HttpRequest,
+    path: web::Path<(String, String, String)>,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let (kind, id, op) = path.into_inner();
+    if !op.starts_with('$') {
+        let rendering = negotiate::rendering(&req).unwrap_or_default();
+        return error(rendering, &unknown_path(&req));
+    }
+    operation(req, payload, state, kind, Some(id), op).await
+}
+
+/// Anything else under the server: 404 with an OperationOutcome.
+pub async fn fallback(req: HttpRequest) -> HttpResponse {
+    let rendering = negotiate::rendering(&req).unwrap_or_default();
+    error(rendering, &unknown_path(&req))
+}
+
+async fn operation(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    kind: String,
+    instance: Option<String>,
+    op: String,
+) -> HttpResponse {
+    let rendering = match negotiate::rendering(&req) {
+        Ok(r) => r,
+        Err(e) => return error(Rendering::default(), &e),
+    };
+    let name = op.trim_start_matches('$');
+    let known = capability::OPERATIONS
+        .iter()
+        .any(|o| o.resource == kind && o.name == name);
+    if !known {
+        let e = not_implemented(&format!("The operation {op} is not supported on {kind}"));
+        return error(rendering, &e);
+    }
+    if !matches!(*req.method(), Method::GET | Method::POST) {
+        return error(rendering, &method_not_allowed(&req, &op));
+    }
+    let input = match negotiate::operation_input(&req, payload, state.max_body_bytes).await {
+        Ok(input) => input,
+        Err(e) => return error(rendering, &e),
+    };
+    let language = negotiate::accept_language(&req);
+    let result = guarded(|| {
+        let snap = state.terminology.snapshot()?;
+        let instance = instance
+            .as_deref()
+            .map(|id| instance_system(&snap, id))
+            .transpose()?;
+        run_codesystem_operation(&snap, name, &input, instance.as_ref(), language.as_deref())
+    });
+    respond(rendering, result)
+}
+
+fn run_codesystem_operation(
+    snap: &Snapshot,
+    name: &str,
+    input: &OperationInput,
+    instance: Option<&InstanceSystem>,
+    language: Option<&str>,
+) -> Result<Value, FhirError> {
+    match name {
+        "lookup" => {
+            let req = operations::lookup_request(input, instance, language)?;
+            Ok(operations::lookup_parameters(&core::lookup(snap, &req)?))
+        }
+        "validate-code" => {
+            let req = operations::validate_request(input, instance, language)?;
+            Ok(operations::validate_parameters(
+                &core::validate_code(snap, &req)?,
+                &req,
+            ))
+        }
+        "subsumes" => {
+            let req = operations::subsumes_request(input, instance)?;
+            Ok(operations::subsumes_parameters(core::subsumes(snap, &req)?))
+        }
+        other => Err(not_implemented(&format!(
+            "The operation ${other} is not supported"
+        ))),
+    }
+}
+
+fn instance_system(snap: &Snapshot, id: &str) -> Result<InstanceSystem, FhirError> {
+    let cs = snap
+        .catalog
+        .by_resource_id(id)
+        .ok_or_else(|| core::CoreError::not_found(format!("CodeSystem/{id} is not known")))?;
+    Ok(InstanceSystem {
+        url: cs.url.clone(),
+        version: cs.version_opt().map(str::to_owned),
+    })
+}
+
+fn search(req: &HttpRequest, state: &AppState, kind: CanonicalKind) -> Result<Value, FhirError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let control = SearchControl::from_pairs(&pairs)?;
+    let mut query = CanonicalQuery::default();
+    for (k, v) in &pairs {
+        let slot = match (k.as_str(), kind) {
+            ("url", _) | ("system", CanonicalKind::CodeSystem) => &mut query.url,
+            ("version", _) => &mut query.version,
+            ("name", _) => &mut query.name,
+            ("title", _) => &mut query.title,
+            ("status", _) => &mut query.status,
+            ("_id", _) => &mut query.id,
+            (k, _) if k.starts_with('_') => continue,
+            (other, _) => {
+                return Err(FhirError::invalid(format!(
+                    "The search parameter '{}' is not supported for {}",
+                    crate::fhir::params::truncate(other),
+                    kind.name()
+                )))
+            }
+        };
+        *slot = Some(v.clone());
+    }
+    let snap = state.terminology.snapshot()?;
+    let hits = snap.search(kind, &query);
+    let total = hits.len();
+    let page = if control.shape == Shape::Count {
+        Vec::new()
+    } else {
+        hits.iter()
+            .skip(control.offset)
+            .take(control.count.unwrap_or(usize::MAX))
+            .map(|hit| {
+                let resource = parse_stored(&snap.resource_json(kind, hit)?)?;
+                Ok((
+                    kind.name().to_string(),
+                    hit.resource_id.clone(),
+                    bundle::shape_resource(resource, &control.shape),
+                ))
+            })
+            .collect::<Result<Vec<_>, FhirError>>()?
+    };
+    let base = negotiate::base_url(req);
+    let self_link = format!("{base}/{}?{}", kind.name(), req.query_string());
+    Ok(bundle::searchset(&base, &self_link, total, page))
+}
+
+fn parse_stored(json: &str) -> Result<Value, FhirError> {
+    serde_json::from_str(json).map_err(|e| {
+        tracing::error!(error = %e, "stored resource is not valid JSON");
+        FhirError::new(
+            Problem::Core(ErrorKind::Internal),
+            "A stored resource could not be read",
+        )
+    })
+}
+
+fn resource_kind(kind: &str) -> Result<CanonicalKind, FhirError> {
+    match kind {
+        "CodeSystem" => Ok(CanonicalKind::CodeSystem),
+        "ValueSet" => Ok(CanonicalKind::ValueSet),
+        "ConceptMap" => Ok(CanonicalKind::ConceptMap),
+        other => Err(FhirError::new(
+            Problem::Core(ErrorKind::NotFound),
+            format!(
+                "This server does not serve {} resources",
+                crate::fhir::params::truncate(other)
+            ),
+        )),
+    }
+}
+
+/// Runs a synchronous piece of request work so that a panic becomes a 500
+/// OperationOutcome instead of a dropped connection.
+fn guarded(f: impl FnOnce() -> Result<Value, FhirError>) -> Result<Value, FhirError> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        tracing::error!("request handler panicked");
+        Err(FhirError::new(
+            Problem::Core(ErrorKind::Internal),
+            "An internal error occurred",
+        ))
+    })
+}
+
+fn with_rendering(req: &HttpRequest, f: impl FnOnce(Rendering) -> HttpResponse) -> HttpResponse {
+    match negotiate::rendering(req) {
+        Ok(rendering) => f(rendering),
+        Err(e) => error(Rendering::default(), &e),
+    }
+}
+
+fn not_implemented(message: &str) -> FhirError {
+    FhirError::new(Problem::NotImplemented, message)
+}
+
+fn method_not_allowed(req: &HttpRequest, target: &str) -> FhirError {
+    FhirError::new(
+        Problem::MethodNotAllowed,
+        format!(
+            "{} is not allowed on {}",
+            req.method(),
+            crate::fhir::params::truncate(target)
+        ),
+    )
+}
+
+fn unknown_path(req: &HttpRequest) -> FhirError {
+    FhirError::new(
+        Problem::Core(ErrorKind::NotFound),
+        format!(
+            "Nothing is served at {}",
+            crate::fhir::params::truncate(req.path())
+        ),
+    )
+}

@@ -1,0 +1,73 @@
+//! The HTTP layer: the only module that knows actix-web. Routing, content negotiation,
+//! limits and rendering; every response under `/fhir` is a FHIR resource or an
+//! OperationOutcome.
+
+mod handlers;
+mod negotiate;
+mod respond;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+
+use crate::core::Terminology;
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Largest accepted request body, in bytes (413 beyond).
+    pub max_body_bytes: usize,
+    /// Number of worker threads (0: one per CPU core).
+    pub workers: usize,
+}
+
+impl Default for HttpSettings {
+    fn default() -> Self {
+        HttpSettings {
+            max_body_bytes: 4 * 1024 * 1024,
+            workers: 0,
+        }
+    }
+}
+
+/// Shared state of every worker.
+pub struct AppState {
+    pub terminology: Arc<Terminology>,
+    pub max_body_bytes: usize,
+}
+
+/// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
+/// returned server runs when awaited inside an actix system.
+pub fn start(
+    settings: &HttpSettings,
+    listener: TcpListener,
+    terminology: Arc<Terminology>,
+) -> std::io::Result<actix_web::dev::Server> {
+    let state = web::Data::new(AppState {
+        terminology,
+        max_body_bytes: settings.max_body_bytes,
+    });
+    let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
+        .listen(listener)?;
+    if settings.workers > 0 {
+        server = server.workers(settings.workers);
+    }
+    Ok(server.run())
+}
+
+/// The route table.
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(handlers::healthz))
+        .route("/fhir/metadata", web::get().to(handlers::metadata))
+        .route("/fhir/{type}", web::route().to(handlers::type_level))
+        .route(
+            "/fhir/{type}/{id}",
+            web::route().to(handlers::instance_level),
+        )
+        .route(
+            "/fhir/{type}/{id}/{op}",
+            web::route().to(handlers::instance_operation),
+        )
+        .default_service(web::route().to(handlers::fallback));
+}

@@ -1,0 +1,67 @@
+//! FHIR R4 ConceptMap → [`ConceptMapLoad`]: the resource kept whole, and each
+//! `group.element.target` flattened into a row keyed both ways for `$translate`.
+
+use serde_json::Value;
+
+use super::fhir_json::{array_field, canonical_header, str_field};
+use crate::model::{ConceptMapLoad, MapElement};
+
+/// Converts a ConceptMap resource; `Err` explains why it cannot be loaded.
+pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
+    let header = canonical_header(resource)?;
+    let scope = |name: &str| {
+        ["Uri", "Canonical"]
+            .iter()
+            .find_map(|t| str_field(resource, &format!("{name}{t}")))
+    };
+    let mut elements = Vec::new();
+    for group in array_field(resource, "group") {
+        for element in array_field(group, "element") {
+            let Some(source_code) = str_field(element, "code") else {
+                continue;
+            };
+            let base = MapElement {
+                source_system: str_field(group, "source"),
+                source_version: str_field(group, "sourceVersion"),
+                source_code,
+                source_display: str_field(element, "display"),
+                target_system: str_field(group, "target"),
+                target_version: str_field(group, "targetVersion"),
+                ..MapElement::default()
+            };
+            let targets = array_field(element, "target");
+            if targets.is_empty() {
+                elements.push(MapElement {
+                    equivalence: "unmatched".into(),
+                    ..base
+                });
+                continue;
+            }
+            for target in targets {
+                let json = |name: &str| {
+                    target
+                        .get(name)
+                        .filter(|v| v.as_array().is_some_and(|a| !a.is_empty()))
+                        .map(Value::to_string)
+                };
+                elements.push(MapElement {
+                    target_code: str_field(target, "code"),
+                    target_display: str_field(target, "display"),
+                    equivalence: str_field(target, "equivalence")
+                        .unwrap_or_else(|| "equivalent".into()),
+                    comment: str_field(target, "comment"),
+                    depends_on: json("dependsOn"),
+                    product: json("product"),
+                    ..base.clone()
+                });
+            }
+        }
+    }
+    Ok(ConceptMapLoad {
+        header,
+        source: scope("source"),
+        target: scope("target"),
+        resource_json: resource.to_string(),
+        elements,
+    })
+}

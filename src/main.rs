@@ -1,0 +1,176 @@
+//! The `nomen` command line: `serve` and `import`, thin over the library.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use nomen::config::ServeConfig;
+use nomen::core::Terminology;
+use nomen::http::HttpSettings;
+use nomen::import::{self, ImportOptions};
+use nomen::store::Store;
+
+/// Nomen: a FHIR R4 terminology server for a national terminology service.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the FHIR terminology API (development mode: loopback only, no TLS).
+    ///
+    /// On a database with no content, the bundled fixtures are loaded first.
+    ///
+    /// Example: nomen serve --db nomen.db --addr 127.0.0.1:8080
+    Serve {
+        /// SQLite database file (created if missing).
+        #[arg(long, env = "NOMEN_DB", default_value = "nomen.db")]
+        db: PathBuf,
+        /// Address to listen on.
+        #[arg(long, env = "NOMEN_ADDR", default_value = "127.0.0.1:8080")]
+        addr: SocketAddr,
+        /// Worker threads (0: one per CPU core).
+        #[arg(long, env = "NOMEN_WORKERS", default_value_t = 0)]
+        workers: usize,
+        /// Largest accepted request body, in bytes.
+        #[arg(long, env = "NOMEN_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
+        max_body_bytes: usize,
+        /// Do not load the bundled fixtures into an empty database.
+        #[arg(long)]
+        no_fixtures: bool,
+    },
+    /// Import FHIR CodeSystem, ValueSet and ConceptMap resources.
+    ///
+    /// Accepts JSON resources, Bundles, ndjson files, directories of these, and FHIR npm
+    /// packages (.tgz). All paths load in one transaction: on a fatal error nothing is
+    /// written. Resources that cannot be understood are listed as rejected.
+    ///
+    /// Example: nomen import --db nomen.db hl7.terminology.r4-7.0.1.tgz
+    Import {
+        /// SQLite database file (created if missing).
+        #[arg(long, env = "NOMEN_DB", default_value = "nomen.db")]
+        db: PathBuf,
+        /// Write nothing if any resource is rejected.
+        #[arg(long)]
+        strict: bool,
+        /// Files, directories or packages to import.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("NOMEN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match Cli::parse().command {
+        Command::Serve {
+            db,
+            addr,
+            workers,
+            max_body_bytes,
+            no_fixtures,
+        } => serve(ServeConfig {
+            db,
+            addr,
+            workers,
+            max_body_bytes,
+            no_fixtures,
+        }),
+        Command::Import { db, strict, paths } => run_import(&db, &paths, strict),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type AnyError = Box<dyn std::error::Error>;
+
+fn serve(config: ServeConfig) -> Result<(), AnyError> {
+    config.validate()?;
+    let store = Arc::new(Store::open(&config.db)?);
+    if !config.no_fixtures {
+        if let Some(report) = nomen::fixtures::load_if_empty(&store)? {
+            tracing::info!(
+                resources = report.loaded_total(),
+                concepts = report.concepts,
+                "empty database: loaded the bundled fixtures"
+            );
+        }
+    }
+    let listener = TcpListener::bind(config.addr)?;
+    let bound = listener.local_addr()?;
+    warn_development_mode(bound);
+    let terminology = Arc::new(Terminology::new(store));
+    let settings = HttpSettings {
+        max_body_bytes: config.max_body_bytes,
+        workers: config.workers,
+    };
+    tracing::info!(db = %config.db.display(), "FHIR base http://{bound}/fhir");
+    actix_web::rt::System::new()
+        .block_on(async move { nomen::http::start(&settings, listener, terminology)?.await })?;
+    Ok(())
+}
+
+fn warn_development_mode(addr: SocketAddr) {
+    let line = "!".repeat(78);
+    eprintln!(
+        "{line}\n\
+         !! DEVELOPMENT MODE: no TLS is configured.\n\
+         !! Every loaded code system is served ANONYMOUSLY to anyone who can reach {addr},\n\
+         !! with no client certificates, no licence checks and no audit trail.\n\
+         !! Nomen binds to loopback only in this mode. Do not use it for production.\n\
+         {line}"
+    );
+}
+
+fn run_import(db: &PathBuf, paths: &[PathBuf], strict: bool) -> Result<(), AnyError> {
+    for path in paths {
+        if !path.exists() {
+            return Err(format!("{}: no such file or directory", path.display()).into());
+        }
+    }
+    let store = Store::open(db)?;
+    let progress = if console_is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} resources read [{elapsed}] {wide_msg}")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let started = Instant::now();
+    let report = import::import_paths(&store, paths, &ImportOptions { strict }, &progress)?;
+    progress.finish_and_clear();
+    print!("{}", report.summary());
+    println!(
+        "imported into {} in {:.2} s",
+        db.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn console_is_terminal() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,153 @@
+//! The only module that knows SQL: one SQLite file holding the concept graph, its
+//! precomputed transitive closure, full-text index, value sets and concept maps.
+//!
+//! Invariants:
+//! - One writer ([`Store::write`], `BEGIN IMMEDIATE`), many readers from an r2d2 pool, WAL
+//!   mode: a reader never waits for an import and sees either the whole of a committed
+//!   import or none of it.
+//! - Every read request works inside one [`ReadTxn`], one snapshot.
+//! - Parameters are always bound; no SQL is built from input.
+//! - `meta.generation` increases with every committed content change, so caches built
+//!   from the store (the catalogue) know when to reload, even when the change came from
+//!   another process.
+
+mod read;
+mod schema;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::Connection;
+
+pub use read::ReadTxn;
+pub use write::{WriteOutcome, WriteTxn};
+
+/// Errors of the storage layer. Their text never reaches a client: the HTTP layer logs
+/// them and answers with a generic OperationOutcome.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("connection pool error: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error(
+        "the database file {path} has schema version {found}, newer than this binary knows \
+         ({known}); use a newer nomen binary"
+    )]
+    TooNew {
+        path: String,
+        found: i64,
+        known: i64,
+    },
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+/// Result alias for store operations.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// An open terminology database: a read pool and the single writer connection.
+pub struct Store {
+    path: PathBuf,
+    pool: r2d2::Pool<SqliteConnectionManager>,
+    writer: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file, applies pending migrations, and
+    /// builds the read pool. Refuses a file written by a newer schema.
+    pub fn open(path: &Path) -> Result<Store> {
+        let mut writer = Connection::open(path)?;
+        configure_writer(&writer)?;
+        migrate(&mut writer, path)?;
+        let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            c.execute_batch(
+                "PRAGMA query_only = ON;
+                 PRAGMA busy_timeout = 5000;
+                 PRAGMA cache_size = -32000;
+                 PRAGMA mmap_size = 268435456;",
+            )
+        });
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(2))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)?;
+        Ok(Store {
+            path: path.to_path_buf(),
+            pool,
+            writer: Mutex::new(writer),
+        })
+    }
+
+    /// The database file this store works on.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Starts a read snapshot on a pooled connection.
+    pub fn read(&self) -> Result<ReadTxn> {
+        ReadTxn::begin(self.pool.get()?)
+    }
+
+    /// Runs `f` inside one write transaction: committed if `f` succeeds, rolled back
+    /// (leaving the file exactly as it was) if it fails or panics.
+    pub fn write<T, E>(
+        &self,
+        f: impl FnOnce(&mut WriteTxn) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(StoreError::from)?;
+        let mut txn = WriteTxn::new(tx);
+        let value = f(&mut txn)?;
+        txn.commit()?;
+        Ok(value)
+    }
+}
+
+fn configure_writer(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(30))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = OFF;
+         PRAGMA cache_size = -200000;
+         PRAGMA temp_store = MEMORY;",
+    )?;
+    Ok(())
+}
+
+/// The schema version this binary writes.
+pub fn schema_version() -> i64 {
+    schema::MIGRATIONS.len() as i64
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let known = schema_version();
+    if found > known {
+        return Err(StoreError::TooNew {
+            path: path.display().to_string(),
+            found,
+            known,
+        });
+    }
+    for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}

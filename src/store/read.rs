@@ -1,0 +1,292 @@
+//! Read snapshots: one pooled connection inside one deferred transaction, with
+//! domain-level queries that return model types.
+
+use r2d2::PooledConnection;
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{params, OptionalExtension, Row};
+
+use super::Result;
+use crate::model::{
+    CanonicalHeader, CodeSystemMeta, Coding, Concept, Designation, PropertyDef, PropertyType,
+    PropertyValue, Value,
+};
+
+/// A consistent read snapshot of the store. Every query made through one `ReadTxn` sees
+/// the same committed state; dropping it ends the snapshot.
+pub struct ReadTxn {
+    conn: PooledConnection<SqliteConnectionManager>,
+}
+
+/// A concept as seen from another one (a parent or child): enough to render it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConceptRef {
+    pub id: i64,
+    pub code: String,
+    pub display: Option<String>,
+}
+
+const CONCEPT_COLUMNS: &str = "id, code, display, definition, inactive, abstract";
+
+fn concept_from_row(row: &Row) -> rusqlite::Result<Concept> {
+    Ok(Concept {
+        id: row.get(0)?,
+        code: row.get(1)?,
+        display: row.get(2)?,
+        definition: row.get(3)?,
+        inactive: row.get(4)?,
+        abstract_: row.get(5)?,
+    })
+}
+
+impl ReadTxn {
+    pub(super) fn begin(conn: PooledConnection<SqliteConnectionManager>) -> Result<ReadTxn> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(ReadTxn { conn })
+    }
+
+    /// The content generation: it changes whenever an import or delete commits.
+    pub fn generation(&self) -> Result<i64> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'generation'")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Every loaded code system version with its property definitions.
+    pub fn code_systems(&self) -> Result<Vec<CodeSystemMeta>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, resource_id, url, version, name, title, status, content,
+                    hierarchy_meaning, case_sensitive, value_set, language, supplements,
+                    concept_count
+             FROM code_system ORDER BY url, version",
+        )?;
+        let mut systems = stmt
+            .query_map([], |r| {
+                Ok(CodeSystemMeta {
+                    id: r.get(0)?,
+                    resource_id: r.get(1)?,
+                    url: r.get(2)?,
+                    version: r.get(3)?,
+                    name: r.get(4)?,
+                    title: r.get(5)?,
+                    status: r.get(6)?,
+                    content: r.get(7)?,
+                    hierarchy_meaning: r.get(8)?,
+                    case_sensitive: r.get(9)?,
+                    value_set: r.get(10)?,
+                    language: r.get(11)?,
+                    supplements: r.get(12)?,
+                    concept_count: r.get(13)?,
+                    properties: Vec::new(),
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut stmt = self.conn.prepare(
+            "SELECT cs_id, code, uri, type, description FROM cs_property ORDER BY cs_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let cs_id: i64 = row.get(0)?;
+            let type_: String = row.get(3)?;
+            let def = PropertyDef {
+                code: row.get(1)?,
+                uri: row.get(2)?,
+                type_: PropertyType::parse(&type_).unwrap_or(PropertyType::String),
+                description: row.get(4)?,
+            };
+            if let Some(cs) = systems.iter_mut().find(|cs| cs.id == cs_id) {
+                cs.properties.push(def);
+            }
+        }
+        Ok(systems)
+    }
+
+    /// The stored resource JSON of a code system.
+    pub fn code_system_resource(&self, cs_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT resource FROM code_system WHERE id = ?1")?
+            .query_row([cs_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The concept with exactly this code in a code system version.
+    pub fn concept(&self, cs_id: i64, code: &str) -> Result<Option<Concept>> {
+        let sql = format!("SELECT {CONCEPT_COLUMNS} FROM concept WHERE cs_id = ?1 AND code = ?2");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![cs_id, code], concept_from_row)
+            .optional()?)
+    }
+
+    /// The concept whose code equals this one ignoring ASCII case (for code systems
+    /// declared case-insensitive).
+    pub fn concept_ignoring_case(&self, cs_id: i64, code: &str) -> Result<Option<Concept>> {
+        let sql = format!(
+            "SELECT {CONCEPT_COLUMNS} FROM concept WHERE cs_id = ?1 AND code = ?2 COLLATE NOCASE \
+             ORDER BY code = ?2 DESC LIMIT 1"
+        );
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row(params![cs_id, code], concept_from_row)
+            .optional()?)
+    }
+
+    /// Every concept of a code system version, in code order.
+    pub fn concepts(&self, cs_id: i64) -> Result<Vec<Concept>> {
+        let sql = format!("SELECT {CONCEPT_COLUMNS} FROM concept WHERE cs_id = ?1 ORDER BY id");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([cs_id], concept_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The designations of a concept, in import order.
+    pub fn designations(&self, concept_id: i64) -> Result<Vec<Designation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT language, use_system, use_code, use_display, value
+             FROM designation WHERE concept_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([concept_id], |r| {
+            let use_code: Option<String> = r.get(2)?;
+            Ok(Designation {
+                language: r.get(0)?,
+                use_: use_code.map(|code| Coding {
+                    system: r.get(1).ok().flatten(),
+                    version: None,
+                    code: Some(code),
+                    display: r.get(3).ok().flatten(),
+                }),
+                value: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The property values of a concept, in import order.
+    pub fn properties(&self, concept_id: i64) -> Result<Vec<PropertyValue>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT code, type, value, system, display
+             FROM concept_property WHERE concept_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([concept_id], |r| {
+            let type_: String = r.get(1)?;
+            let value: String = r.get(2)?;
+            let value = match PropertyType::parse(&type_).unwrap_or(PropertyType::String) {
+                PropertyType::Code => Value::Code(value),
+                PropertyType::String => Value::String(value),
+                PropertyType::DateTime => Value::DateTime(value),
+                PropertyType::Decimal => Value::Decimal(value),
+                PropertyType::Integer => Value::Integer(value.parse().unwrap_or_default()),
+                PropertyType::Boolean => Value::Boolean(value == "true"),
+                PropertyType::Coding => Value::Coding(Coding {
+                    system: r.get(3)?,
+                    version: None,
+                    code: Some(value),
+                    display: r.get(4)?,
+                }),
+            };
+            Ok(PropertyValue {
+                code: r.get(0)?,
+                value,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The direct parents of a concept.
+    pub fn parents(&self, concept_id: i64) -> Result<Vec<ConceptRef>> {
+        self.related(
+            "SELECT c.id, c.code, c.display FROM parent_link l JOIN concept c ON c.id = l.parent
+             WHERE l.child = ?1 ORDER BY c.id",
+            concept_id,
+        )
+    }
+
+    /// The direct children of a concept.
+    pub fn children(&self, concept_id: i64) -> Result<Vec<ConceptRef>> {
+        self.related(
+            "SELECT c.id, c.code, c.display FROM parent_link l JOIN concept c ON c.id = l.child
+             WHERE l.parent = ?1 ORDER BY c.id",
+            concept_id,
+        )
+    }
+
+    fn related(&self, sql: &str, concept_id: i64) -> Result<Vec<ConceptRef>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([concept_id], |r| {
+            Ok(ConceptRef {
+                id: r.get(0)?,
+                code: r.get(1)?,
+                display: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Whether `ancestor` is a proper ancestor of `descendant`: one closure lookup.
+    pub fn is_ancestor(&self, ancestor: i64, descendant: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM closure WHERE ancestor = ?1 AND descendant = ?2")?
+            .query_row(params![ancestor, descendant], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Headers of every stored value set.
+    pub fn value_set_headers(&self) -> Result<Vec<(i64, CanonicalHeader)>> {
+        self.canonical_headers("SELECT id, resource_id, url, version, name, title, status FROM value_set ORDER BY url, version")
+    }
+
+    /// Headers of every stored concept map.
+    pub fn concept_map_headers(&self) -> Result<Vec<(i64, CanonicalHeader)>> {
+        self.canonical_headers("SELECT id, resource_id, url, version, name, title, status FROM concept_map ORDER BY url, version")
+    }
+
+    fn canonical_headers(&self, sql: &str) -> Result<Vec<(i64, CanonicalHeader)>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get(0)?,
+                CanonicalHeader {
+                    resource_id: r.get(1)?,
+                    url: r.get(2)?,
+                    version: r.get(3)?,
+                    name: r.get(4)?,
+                    title: r.get(5)?,
+                    status: r.get(6)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The stored resource JSON of a value set.
+    pub fn value_set_resource(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT resource FROM value_set WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The stored resource JSON of a concept map.
+    pub fn concept_map_resource(&self, id: i64) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT resource FROM concept_map WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+}
+
+impl Drop for ReadTxn {
+    fn drop(&mut self) {
+        // A read-only snapshot has nothing to commit; ending it releases the WAL read mark.
+        if let Ok(mut stmt) = self.conn.prepare_cached("ROLLBACK") {
+            let _ = stmt.execute([]);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! Schema migrations, embedded and append-only.
+//!
+//! Each entry in [`MIGRATIONS`] moves the file from `user_version = i` to `i + 1`. A newer
+//! binary upgrades an older file in place; an older binary refuses a file whose
+//! `user_version` is beyond what it knows, because it cannot know what the newer schema means.
+
+/// The ordered list of migrations. Never edit an entry that has shipped: append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the concept graph, value sets and concept maps.
+    r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('generation', 0);
+
+CREATE TABLE code_system (
+    id                INTEGER PRIMARY KEY,
+    resource_id       TEXT NOT NULL UNIQUE,
+    url               TEXT NOT NULL,
+    version           TEXT NOT NULL DEFAULT '',
+    name              TEXT,
+    title             TEXT,
+    status            TEXT,
+    content           TEXT,
+    hierarchy_meaning TEXT,
+    case_sensitive    INTEGER,
+    value_set         TEXT,
+    language          TEXT,
+    supplements       TEXT,
+    concept_count     INTEGER NOT NULL DEFAULT 0,
+    resource          TEXT NOT NULL,
+    UNIQUE (url, version)
+);
+
+CREATE TABLE cs_property (
+    cs_id       INTEGER NOT NULL REFERENCES code_system(id) ON DELETE CASCADE,
+    code        TEXT NOT NULL,
+    uri         TEXT,
+    type        TEXT NOT NULL,
+    description TEXT,
+    PRIMARY KEY (cs_id, code)
+) WITHOUT ROWID;
+
+CREATE TABLE concept (
+    id         INTEGER PRIMARY KEY,
+    cs_id      INTEGER NOT NULL REFERENCES code_system(id) ON DELETE CASCADE,
+    code       TEXT NOT NULL,
+    display    TEXT,
+    definition TEXT,
+    inactive   INTEGER NOT NULL DEFAULT 0,
+    abstract   INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (cs_id, code)
+);
+
+CREATE TABLE designation (
+    concept_id  INTEGER NOT NULL,
+    language    TEXT,
+    use_system  TEXT,
+    use_code    TEXT,
+    use_display TEXT,
+    value       TEXT NOT NULL
+);
+CREATE INDEX designation_concept ON designation(concept_id);
+
+CREATE TABLE concept_property (
+    concept_id INTEGER NOT NULL,
+    code       TEXT NOT NULL,
+    type       TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    system     TEXT,
+    display    TEXT
+);
+CREATE INDEX concept_property_concept ON concept_property(concept_id);
+CREATE INDEX concept_property_value ON concept_property(code, value);
+
+CREATE TABLE parent_link (
+    child  INTEGER NOT NULL,
+    parent INTEGER NOT NULL,
+    PRIMARY KEY (child, parent)
+) WITHOUT ROWID;
+CREATE INDEX parent_link_parent ON parent_link(parent, child);
+
+CREATE TABLE closure (
+    ancestor   INTEGER NOT NULL,
+    descendant INTEGER NOT NULL,
+    PRIMARY KEY (ancestor, descendant)
+) WITHOUT ROWID;
+CREATE INDEX closure_descendant ON closure(descendant, ancestor);
+
+CREATE VIRTUAL TABLE concept_text USING fts5(
+    term,
+    concept_id UNINDEXED,
+    tokenize = "unicode61 remove_diacritics 2"
+);
+
+CREATE TABLE value_set (
+    id          INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL UNIQUE,
+    url         TEXT NOT NULL,
+    version     TEXT NOT NULL DEFAULT '',
+    name        TEXT,
+    title       TEXT,
+    status      TEXT,
+    resource    TEXT NOT NULL,
+    UNIQUE (url, version)
+);
+
+CREATE TABLE concept_map (
+    id          INTEGER PRIMARY KEY,
+    resource_id TEXT NOT NULL UNIQUE,
+    url         TEXT NOT NULL,
+    version     TEXT NOT NULL DEFAULT '',
+    name        TEXT,
+    title       TEXT,
+    status      TEXT,
+    source      TEXT,
+    target      TEXT,
+    resource    TEXT NOT NULL,
+    UNIQUE (url, version)
+);
+
+CREATE TABLE map_element (
+    map_id         INTEGER NOT NULL REFERENCES concept_map(id) ON DELETE CASCADE,
+    source_system  TEXT,
+    source_version TEXT,
+    source_code    TEXT NOT NULL,
+    source_display TEXT,
+    target_system  TEXT,
+    target_version TEXT,
+    target_code    TEXT,
+    target_display TEXT,
+    equivalence    TEXT NOT NULL,
+    comment        TEXT,
+    depends_on     TEXT,
+    product        TEXT
+);
+CREATE INDEX map_element_source ON map_element(source_system, source_code);
+CREATE INDEX map_element_target ON map_element(target_system, target_code);
+CREATE INDEX map_element_map ON map_element(map_id);
+"#,
+];

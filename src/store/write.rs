@@ -1,0 +1,358 @@
+//! The single write path: bulk loading of code systems, value sets and concept maps inside
+//! one `BEGIN IMMEDIATE` transaction.
+//!
+//! A resource whose `(url, version)` is already stored replaces the stored one, so loading
+//! the same release twice is harmless. Concept ids are assigned here, consecutively, so the
+//! closure (already sorted by the importer) is written in key order.
+
+use rusqlite::{params, OptionalExtension, Transaction};
+
+use super::{Result, StoreError};
+use crate::model::{CanonicalHeader, CodeSystemLoad, ConceptMapLoad, Value, ValueSetLoad};
+
+/// Whether a write added a new resource or replaced one with the same url and version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Inserted,
+    Replaced,
+}
+
+/// An open write transaction. Obtained through [`super::Store::write`], which commits it.
+pub struct WriteTxn<'c> {
+    tx: Transaction<'c>,
+    changed: bool,
+}
+
+impl<'c> WriteTxn<'c> {
+    pub(super) fn new(tx: Transaction<'c>) -> Self {
+        WriteTxn { tx, changed: false }
+    }
+
+    pub(super) fn commit(self) -> Result<()> {
+        if self.changed {
+            self.tx.execute(
+                "UPDATE meta SET value = value + 1 WHERE key = 'generation'",
+                [],
+            )?;
+        }
+        self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether the store holds no terminology content at all (a fresh file).
+    pub fn is_empty(&self) -> Result<bool> {
+        let count: i64 = self.tx.query_row(
+            "SELECT (SELECT COUNT(*) FROM code_system) + (SELECT COUNT(*) FROM value_set)
+                  + (SELECT COUNT(*) FROM concept_map)",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(count == 0)
+    }
+
+    /// Writes a code system version with its concepts, links, closure and text index.
+    pub fn put_code_system(&mut self, load: &CodeSystemLoad) -> Result<WriteOutcome> {
+        self.changed = true;
+        let meta = &load.meta;
+        let existing: Option<i64> = self
+            .tx
+            .query_row(
+                "SELECT id FROM code_system WHERE url = ?1 AND version = ?2",
+                params![meta.url, meta.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = existing {
+            self.delete_code_system(id)?;
+        }
+        let resource_id =
+            self.unique_resource_id("code_system", &meta.resource_id, &meta.version)?;
+        self.tx.execute(
+            "INSERT INTO code_system (resource_id, url, version, name, title, status, content,
+                 hierarchy_meaning, case_sensitive, value_set, language, supplements,
+                 concept_count, resource)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            params![
+                resource_id,
+                meta.url,
+                meta.version,
+                meta.name,
+                meta.title,
+                meta.status,
+                meta.content,
+                meta.hierarchy_meaning,
+                meta.case_sensitive,
+                meta.value_set,
+                meta.language,
+                meta.supplements,
+                load.concepts.len() as i64,
+                load.resource_json,
+            ],
+        )?;
+        let cs_id = self.tx.last_insert_rowid();
+        {
+            let mut stmt = self.tx.prepare(
+                "INSERT OR REPLACE INTO cs_property (cs_id, code, uri, type, description)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for p in &meta.properties {
+                stmt.execute(params![cs_id, p.code, p.uri, p.type_.code(), p.description])?;
+            }
+        }
+        let base: i64 =
+            self.tx
+                .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM concept", [], |r| {
+                    r.get(0)
+                })?;
+        self.insert_concepts(cs_id, base, load)?;
+        {
+            let mut stmt = self
+                .tx
+                .prepare("INSERT OR IGNORE INTO parent_link (child, parent) VALUES (?1, ?2)")?;
+            for &(child, parent) in &load.links {
+                stmt.execute(params![base + child as i64, base + parent as i64])?;
+            }
+            let mut stmt = self
+                .tx
+                .prepare("INSERT OR IGNORE INTO closure (ancestor, descendant) VALUES (?1, ?2)")?;
+            for &(ancestor, descendant) in &load.closure {
+                stmt.execute(params![base + ancestor as i64, base + descendant as i64])?;
+            }
+        }
+        Ok(if existing.is_some() {
+            WriteOutcome::Replaced
+        } else {
+            WriteOutcome::Inserted
+        })
+    }
+
+    fn insert_concepts(&mut self, cs_id: i64, base: i64, load: &CodeSystemLoad) -> Result<()> {
+        let mut concept = self.tx.prepare(
+            "INSERT INTO concept (id, cs_id, code, display, definition, inactive, abstract)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        let mut designation = self.tx.prepare(
+            "INSERT INTO designation (concept_id, language, use_system, use_code, use_display, value)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut property = self.tx.prepare(
+            "INSERT INTO concept_property (concept_id, code, type, value, system, display)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        let mut text = self
+            .tx
+            .prepare("INSERT INTO concept_text (term, concept_id) VALUES (?1, ?2)")?;
+        for (index, c) in load.concepts.iter().enumerate() {
+            let id = base + index as i64;
+            concept
+                .execute(params![
+                    id,
+                    cs_id,
+                    c.code,
+                    c.display,
+                    c.definition,
+                    c.inactive,
+                    c.abstract_
+                ])
+                .map_err(|e| match e {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        StoreError::Corrupt(format!("duplicate code '{}'", c.code))
+                    }
+                    other => other.into(),
+                })?;
+            if let Some(display) = &c.display {
+                text.execute(params![display, id])?;
+            }
+            for d in &c.designations {
+                let use_ = d.use_.as_ref();
+                designation.execute(params![
+                    id,
+                    d.language,
+                    use_.and_then(|u| u.system.as_deref()),
+                    use_.and_then(|u| u.code.as_deref()),
+                    use_.and_then(|u| u.display.as_deref()),
+                    d.value
+                ])?;
+                if c.display.as_deref() != Some(d.value.as_str()) {
+                    text.execute(params![d.value, id])?;
+                }
+            }
+            for p in &c.properties {
+                let (type_, system, display) = match &p.value {
+                    Value::Code(_) => ("code", None, None),
+                    Value::Coding(coding) => (
+                        "Coding",
+                        coding.system.as_deref(),
+                        coding.display.as_deref(),
+                    ),
+                    Value::String(_) => ("string", None, None),
+                    Value::Integer(_) => ("integer", None, None),
+                    Value::Boolean(_) => ("boolean", None, None),
+                    Value::DateTime(_) => ("dateTime", None, None),
+                    Value::Decimal(_) => ("decimal", None, None),
+                };
+                property.execute(params![
+                    id,
+                    p.code,
+                    type_,
+                    p.value.lexical(),
+                    system,
+                    display
+                ])?;
+            }
+        }
+        Ok(())
+    }
+
+    fn delete_code_system(&mut self, cs_id: i64) -> Result<()> {
+        const OF_CS: &str = "(SELECT id FROM concept WHERE cs_id = ?1)";
+        for sql in [
+            format!("DELETE FROM designation WHERE concept_id IN {OF_CS}"),
+            format!("DELETE FROM concept_property WHERE concept_id IN {OF_CS}"),
+            format!("DELETE FROM parent_link WHERE child IN {OF_CS}"),
+            format!("DELETE FROM closure WHERE descendant IN {OF_CS}"),
+            format!("DELETE FROM concept_text WHERE concept_id IN {OF_CS}"),
+            "DELETE FROM concept WHERE cs_id = ?1".to_string(),
+            "DELETE FROM cs_property WHERE cs_id = ?1".to_string(),
+            "DELETE FROM code_system WHERE id = ?1".to_string(),
+        ] {
+            self.tx.execute(&sql, [cs_id])?;
+        }
+        Ok(())
+    }
+
+    /// Writes a value set, replacing one with the same url and version.
+    pub fn put_value_set(&mut self, load: &ValueSetLoad) -> Result<WriteOutcome> {
+        self.changed = true;
+        let h = &load.header;
+        let existing = self.delete_canonical("value_set", h)?;
+        let resource_id = self.unique_resource_id("value_set", &h.resource_id, &h.version)?;
+        self.tx.execute(
+            "INSERT INTO value_set (resource_id, url, version, name, title, status, resource)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                resource_id,
+                h.url,
+                h.version,
+                h.name,
+                h.title,
+                h.status,
+                load.resource_json
+            ],
+        )?;
+        Ok(existing)
+    }
+
+    /// Writes a concept map and its elements, replacing one with the same url and version.
+    pub fn put_concept_map(&mut self, load: &ConceptMapLoad) -> Result<WriteOutcome> {
+        self.changed = true;
+        let h = &load.header;
+        let existing = self.delete_canonical("concept_map", h)?;
+        let resource_id = self.unique_resource_id("concept_map", &h.resource_id, &h.version)?;
+        self.tx.execute(
+            "INSERT INTO concept_map (resource_id, url, version, name, title, status, source,
+                 target, resource)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                resource_id,
+                h.url,
+                h.version,
+                h.name,
+                h.title,
+                h.status,
+                load.source,
+                load.target,
+                load.resource_json
+            ],
+        )?;
+        let map_id = self.tx.last_insert_rowid();
+        let mut stmt = self.tx.prepare(
+            "INSERT INTO map_element (map_id, source_system, source_version, source_code,
+                 source_display, target_system, target_version, target_code, target_display,
+                 equivalence, comment, depends_on, product)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        )?;
+        for e in &load.elements {
+            stmt.execute(params![
+                map_id,
+                e.source_system,
+                e.source_version,
+                e.source_code,
+                e.source_display,
+                e.target_system,
+                e.target_version,
+                e.target_code,
+                e.target_display,
+                e.equivalence,
+                e.comment,
+                e.depends_on,
+                e.product
+            ])?;
+        }
+        Ok(existing)
+    }
+
+    /// Deletes the value set or concept map with the header's url and version, if stored.
+    fn delete_canonical(&mut self, table: &str, h: &CanonicalHeader) -> Result<WriteOutcome> {
+        let existing: Option<i64> = self
+            .tx
+            .query_row(
+                &format!("SELECT id FROM {table} WHERE url = ?1 AND version = ?2"),
+                params![h.url, h.version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(id) = existing else {
+            return Ok(WriteOutcome::Inserted);
+        };
+        if table == "concept_map" {
+            self.tx
+                .execute("DELETE FROM map_element WHERE map_id = ?1", [id])?;
+        }
+        self.tx
+            .execute(&format!("DELETE FROM {table} WHERE id = ?1"), [id])?;
+        Ok(WriteOutcome::Replaced)
+    }
+
+    /// A logical id that no other stored resource of the table uses: the requested one,
+    /// else one qualified by the version, else numbered.
+    fn unique_resource_id(&self, table: &str, wanted: &str, version: &str) -> Result<String> {
+        let taken = |id: &str| -> Result<bool> {
+            Ok(self
+                .tx
+                .query_row(
+                    &format!("SELECT 1 FROM {table} WHERE resource_id = ?1"),
+                    [id],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .is_some())
+        };
+        if !taken(wanted)? {
+            return Ok(wanted.to_string());
+        }
+        let version: String = version
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
+        let qualified = format!("{wanted}-{version}");
+        if !version.is_empty() && qualified.len() <= 64 && !taken(&qualified)? {
+            return Ok(qualified);
+        }
+        for n in 2.. {
+            let numbered = format!("{wanted}-{n}");
+            if !taken(&numbered)? {
+                return Ok(numbered);
+            }
+        }
+        unreachable!("an unbounded counter always finds a free id")
+    }
+}
