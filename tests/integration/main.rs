@@ -1,0 +1,10 @@
+//! One integration-test binary (link time matters on small machines), a module per area.
+//! Every test talks HTTP to the real server over a real SQLite file.
+
+mod cli;
+mod codesystem_ops;
+mod errors;
+mod import;
+mod package;
+mod resources;
+mod support;

@@ -1,0 +1,186 @@
+//! Read and search of CodeSystem, ValueSet and ConceptMap; the capability statements.
+
+use crate::support::*;
+
+const ACT: &str = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+
+#[test]
+fn capability_statement_lists_what_is_implemented() {
+    let s = fixtures();
+    let r = get(&format!("{}/metadata", s.base), &[]);
+    assert_eq!(r.status, 200);
+    let cs = r.json();
+    assert_eq!(cs["resourceType"], "CapabilityStatement");
+    assert_eq!(cs["fhirVersion"], "4.0.1");
+    let resources = cs["rest"][0]["resource"].as_array().unwrap();
+    let code_system = resources
+        .iter()
+        .find(|r| r["type"] == "CodeSystem")
+        .unwrap();
+    let ops: Vec<&str> = code_system["operation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, vec!["lookup", "validate-code", "subsumes"]);
+    // Every listed operation answers (not 501); the ValueSet ones are not listed yet.
+    assert!(resources
+        .iter()
+        .all(|r| r["type"] == "CodeSystem" || r.get("operation").is_none()));
+    for op in ops {
+        let r = get(&format!("{}/CodeSystem/${op}", s.base), &[]);
+        assert_ne!(r.status, 501, "{op}");
+    }
+    let xml = get(&format!("{}/metadata?_format=xml", s.base), &[]);
+    assert!(xml.body.contains("<CapabilityStatement"), "{}", xml.body);
+}
+
+#[test]
+fn terminology_capabilities_lists_every_code_system_version() {
+    let s = fixtures();
+    let r = get(&format!("{}/metadata?mode=terminology", s.base), &[]);
+    let tc = r.json();
+    assert_eq!(tc["resourceType"], "TerminologyCapabilities");
+    let systems = tc["codeSystem"].as_array().unwrap();
+    let act = systems
+        .iter()
+        .find(|c| c["uri"] == ACT)
+        .expect("ActCode listed");
+    assert_eq!(act["version"][0]["code"], "9.0.0");
+    let body = systems
+        .iter()
+        .find(|c| c["uri"] == "http://nomen.test/CodeSystem/body")
+        .unwrap();
+    let versions: Vec<&str> = body["version"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(versions, vec!["2.0.0", "1.0.0"]);
+    assert_eq!(body["version"][0]["isDefault"], true);
+    let count = s.report.as_ref().unwrap().loaded["CodeSystem"]
+        + nomen::fixtures::resources()
+            .iter()
+            .filter(|(_, r)| r["resourceType"] == "CodeSystem")
+            .count();
+    // Two of the test files are versions of one url.
+    assert_eq!(systems.len(), count - 1);
+}
+
+#[test]
+fn read_code_system_in_json_and_xml() {
+    let s = fixtures();
+    let r = get(&format!("{}/CodeSystem/v3-ActCode", s.base), &[]);
+    assert_eq!(r.status, 200);
+    let cs = r.json();
+    assert_eq!(cs["url"], ACT);
+    assert!(cs["concept"].as_array().unwrap().len() > 1000);
+    let r = get(
+        &format!("{}/CodeSystem/nomen-test-body", s.base),
+        &[("Accept", "application/fhir+xml")],
+    );
+    assert_eq!(r.status, 200);
+    assert!(
+        r.body
+            .contains("<CodeSystem xmlns=\"http://hl7.org/fhir\">"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Širdis"));
+}
+
+#[test]
+fn search_code_systems_by_every_parameter() {
+    let s = fixtures();
+    let search = |q: &[(&str, &str)]| {
+        let r = get(&url(&s.base, "/CodeSystem", q), &[]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let b = r.json();
+        assert_eq!(b["type"], "searchset");
+        b
+    };
+    let ids = |b: &serde_json::Value| -> Vec<String> {
+        b["entry"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .map(|x| x["resource"]["id"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(ids(&search(&[("url", ACT)])), vec!["v3-ActCode"]);
+    assert_eq!(ids(&search(&[("system", ACT)])), vec!["v3-ActCode"]);
+    let by_url = search(&[("url", "http://nomen.test/CodeSystem/body")]);
+    assert_eq!(by_url["total"], 2);
+    assert_eq!(
+        ids(&search(&[
+            ("url", "http://nomen.test/CodeSystem/body"),
+            ("version", "1.0.0")
+        ])),
+        vec!["nomen-test-body-v1"]
+    );
+    assert_eq!(
+        ids(&search(&[("name", "nomentestb"), ("status", "active")])),
+        vec!["nomen-test-body"]
+    );
+    assert_eq!(
+        ids(&search(&[("title", "Nomen test body")])),
+        vec!["nomen-test-body"]
+    );
+    let count = search(&[("_summary", "count")]);
+    assert!(count["total"].as_u64().unwrap() >= 20);
+    assert!(count.get("entry").is_none());
+    let summary = search(&[("url", ACT), ("_summary", "true")]);
+    let resource = &summary["entry"][0]["resource"];
+    assert!(resource.get("concept").is_none());
+    assert_eq!(resource["meta"]["tag"][0]["code"], "SUBSETTED");
+    let elements = search(&[("url", ACT), ("_elements", "url,version")]);
+    let keys: Vec<&String> = elements["entry"][0]["resource"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .collect();
+    assert_eq!(keys, vec!["resourceType", "id", "url", "version", "meta"]);
+    let page = search(&[("_count", "2"), ("_offset", "1")]);
+    assert_eq!(page["entry"].as_array().unwrap().len(), 2);
+    let r = get(&url(&s.base, "/CodeSystem", &[("colour", "red")]), &[]);
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn value_sets_and_concept_maps_are_stored_whole_and_searchable() {
+    let s = fixtures();
+    let r = get(&format!("{}/ValueSet/encounter-class", s.base), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["resourceType"], "ValueSet");
+    let r = get(
+        &url(
+            &s.base,
+            "/ValueSet",
+            &[(
+                "url",
+                "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode",
+            )],
+        ),
+        &[],
+    );
+    assert_eq!(r.json()["total"], 1);
+    let r = get(&url(&s.base, "/ConceptMap", &[("name", "v3.Admin")]), &[]);
+    let maps = r.json();
+    assert_eq!(maps["total"], 1, "{}", r.body);
+    let r = get(
+        &format!(
+            "{}/ConceptMap/cm-administrative-gender-v3?_format=xml",
+            s.base
+        ),
+        &[],
+    );
+    assert!(
+        r.body.contains("<ConceptMap"),
+        "{}",
+        &r.body[..r.body.len().min(500)]
+    );
+}
