@@ -16,6 +16,8 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// Skip loading the bundled fixtures into an empty database.
     pub no_fixtures: bool,
+    /// Capacity of the operation response cache (0 disables it).
+    pub cache_entries: usize,
 }
 
 /// Why a configuration cannot be used.

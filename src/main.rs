@@ -46,6 +46,9 @@ enum Command {
         /// Do not load the bundled fixtures into an empty database.
         #[arg(long)]
         no_fixtures: bool,
+        /// Responses kept in the operation response cache (0 disables it).
+        #[arg(long, env = "NOMEN_CACHE_ENTRIES", default_value_t = 50_000)]
+        cache_entries: usize,
     },
     /// Import FHIR CodeSystem, ValueSet and ConceptMap resources.
     ///
@@ -82,12 +85,14 @@ fn main() -> ExitCode {
             workers,
             max_body_bytes,
             no_fixtures,
+            cache_entries,
         } => serve(ServeConfig {
             db,
             addr,
             workers,
             max_body_bytes,
             no_fixtures,
+            cache_entries,
         }),
         Command::Import { db, strict, paths } => run_import(&db, &paths, strict),
     };
@@ -121,6 +126,7 @@ fn serve(config: ServeConfig) -> Result<(), AnyError> {
     let settings = HttpSettings {
         max_body_bytes: config.max_body_bytes,
         workers: config.workers,
+        cache_entries: config.cache_entries,
     };
     tracing::info!(db = %config.db.display(), "FHIR base http://{bound}/fhir");
     actix_web::rt::System::new()
@@ -140,7 +146,7 @@ fn warn_development_mode(addr: SocketAddr) {
     );
 }
 
-fn run_import(db: &PathBuf, paths: &[PathBuf], strict: bool) -> Result<(), AnyError> {
+fn run_import(db: &std::path::Path, paths: &[PathBuf], strict: bool) -> Result<(), AnyError> {
     for path in paths {
         if !path.exists() {
             return Err(format!("{}: no such file or directory", path.display()).into());

@@ -51,6 +51,11 @@ impl Terminology {
         &self.store
     }
 
+    /// The store's current content generation (one small query).
+    pub fn generation(&self) -> CoreResult<i64> {
+        Ok(self.store.read()?.generation()?)
+    }
+
     /// Opens a snapshot, reloading the catalogue if the store changed since it was built
     /// (by this process or by another one importing into the same file).
     pub fn snapshot(&self) -> CoreResult<Snapshot> {

@@ -1,9 +1,8 @@
 //! FHIR wire formats. JSON is handled with serde_json; XML is converted to and from JSON
-//! through fhirbolt's R4 model, so the rest of the server works on one representation and
-//! every XML response is checked against the R4 structure on the way out.
+//! through fhirbolt's R4 model (in the `nomen-fhir-xml` crate), so the rest of the server
+//! works on one representation and every XML response is checked against the R4
+//! structure on the way out.
 
-use fhirbolt::model::r4::Resource;
-use fhirbolt::serde::{DeserializationConfig, DeserializationMode};
 use serde_json::Value;
 
 /// A FHIR serialisation format.
@@ -58,14 +57,7 @@ pub fn parse_body(bytes: &[u8], format: Format) -> Result<Value, String> {
             }
             Ok(value)
         }
-        Format::Xml => {
-            let resource: Resource =
-                fhirbolt::xml::from_slice(bytes, Some(lenient())).map_err(|e| {
-                    format!("The request body is not a valid FHIR R4 XML resource: {e}")
-                })?;
-            fhirbolt::json::to_json_value(resource, None)
-                .map_err(|e| format!("The request body could not be converted: {e}"))
-        }
+        Format::Xml => nomen_fhir_xml::xml_to_json(bytes),
     }
 }
 
@@ -74,19 +66,6 @@ pub fn render(value: &Value, format: Format, pretty: bool) -> Result<Vec<u8>, St
     match format {
         Format::Json if pretty => serde_json::to_vec_pretty(value).map_err(|e| e.to_string()),
         Format::Json => serde_json::to_vec(value).map_err(|e| e.to_string()),
-        Format::Xml => {
-            let resource: Resource =
-                fhirbolt::json::from_json_value(value.clone(), Some(lenient()))
-                    .map_err(|e| format!("response is not valid FHIR R4: {e}"))?;
-            fhirbolt::xml::to_vec(&resource, None).map_err(|e| e.to_string())
-        }
-    }
-}
-
-/// Stored resources may carry elements of later FHIR versions (the conformance suite's
-/// are R5); compatibility mode keeps what R4 knows instead of refusing the whole.
-fn lenient() -> DeserializationConfig {
-    DeserializationConfig {
-        mode: DeserializationMode::Compatibility,
+        Format::Xml => nomen_fhir_xml::json_to_xml(value),
     }
 }

@@ -1,6 +1,7 @@
 //! The FHIR layer: the only module that knows fhirbolt and FHIR's JSON shapes. It maps
 //! operation parameters to core requests, core results to Parameters, errors to
-//! OperationOutcome (one table, in [`outcome`]), and converts between JSON and XML.
+//! OperationOutcome (one table, in [`outcome`]), and converts between JSON and XML
+//! (through fhirbolt, in the `nomen-fhir-xml` crate).
 
 pub mod bundle;
 pub mod capability;

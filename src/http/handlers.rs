@@ -10,8 +10,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use actix_web::{http::Method, web, HttpRequest, HttpResponse};
 use serde_json::Value;
 
+use super::cache::{Cached, ResponseCache};
 use super::negotiate::{self, Rendering};
-use super::respond::{error, respond};
+use super::respond::{error, render_ok, respond};
 use super::AppState;
 use crate::core::{self, CanonicalKind, CanonicalQuery, ErrorKind, Snapshot};
 use crate::fhir::bundle::{self, SearchControl, Shape};
@@ -118,6 +119,15 @@ async fn operation(
     instance: Option<String>,
     op: String,
 ) -> HttpResponse {
+    // A GET answered before is served first: its key holds everything that decided the
+    // answer (path, query, negotiation headers), and only successes are cached.
+    if req.method() == Method::GET {
+        if let Some(hit) = ResponseCache::key(&req, &[]).and_then(|k| state.cache.get(&k)) {
+            return HttpResponse::Ok()
+                .content_type(hit.content_type)
+                .body(hit.body);
+        }
+    }
     let rendering = match negotiate::rendering(&req) {
         Ok(r) => r,
         Err(e) => return error(Rendering::default(), &e),
@@ -133,20 +143,49 @@ async fn operation(
     if !matches!(*req.method(), Method::GET | Method::POST) {
         return error(rendering, &method_not_allowed(&req, &op));
     }
-    let input = match negotiate::operation_input(&req, payload, state.max_body_bytes).await {
-        Ok(input) => input,
+    let body = match negotiate::body(&req, payload, state.max_body_bytes).await {
+        Ok(body) => body,
         Err(e) => return error(rendering, &e),
     };
+    let key = ResponseCache::key(&req, &body);
+    if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
+        return HttpResponse::Ok()
+            .content_type(hit.content_type)
+            .body(hit.body);
+    }
     let language = negotiate::accept_language(&req);
+    let mut generation = None;
     let result = guarded(|| {
+        let input = negotiate::operation_input(&req, &body)?;
         let snap = state.terminology.snapshot()?;
+        generation = Some(snap.catalog.generation);
         let instance = instance
             .as_deref()
             .map(|id| instance_system(&snap, id))
             .transpose()?;
         run_codesystem_operation(&snap, name, &input, instance.as_ref(), language.as_deref())
     });
-    respond(rendering, result)
+    match result {
+        Ok(value) => match render_ok(rendering, &value) {
+            Ok(bytes) => {
+                if let (Some(key), Some(generation)) = (key, generation) {
+                    state.cache.put(
+                        key,
+                        Cached {
+                            generation,
+                            content_type: rendering.format.content_type(),
+                            body: bytes.clone(),
+                        },
+                    );
+                }
+                HttpResponse::Ok()
+                    .content_type(rendering.format.content_type())
+                    .body(bytes)
+            }
+            Err(response) => *response,
+        },
+        Err(e) => error(rendering, &e),
+    }
 }
 
 fn run_codesystem_operation(

@@ -2,6 +2,7 @@
 //! limits and rendering; every response under `/fhir` is a FHIR resource or an
 //! OperationOutcome.
 
+mod cache;
 mod handlers;
 mod negotiate;
 mod respond;
@@ -20,6 +21,8 @@ pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Number of worker threads (0: one per CPU core).
     pub workers: usize,
+    /// Responses kept by the operation response cache (0 disables it).
+    pub cache_entries: usize,
 }
 
 impl Default for HttpSettings {
@@ -27,6 +30,7 @@ impl Default for HttpSettings {
         HttpSettings {
             max_body_bytes: 4 * 1024 * 1024,
             workers: 0,
+            cache_entries: 50_000,
         }
     }
 }
@@ -35,6 +39,7 @@ impl Default for HttpSettings {
 pub struct AppState {
     pub terminology: Arc<Terminology>,
     pub max_body_bytes: usize,
+    pub cache: Arc<cache::ResponseCache>,
 }
 
 /// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
@@ -44,9 +49,14 @@ pub fn start(
     listener: TcpListener,
     terminology: Arc<Terminology>,
 ) -> std::io::Result<actix_web::dev::Server> {
+    let cache = cache::ResponseCache::new(settings.cache_entries);
+    if settings.cache_entries > 0 {
+        cache.watch(terminology.clone());
+    }
     let state = web::Data::new(AppState {
         terminology,
         max_body_bytes: settings.max_body_bytes,
+        cache,
     });
     let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
         .listen(listener)?;

@@ -77,13 +77,21 @@ pub fn rendering(req: &HttpRequest) -> Result<Rendering, FhirError> {
     }
 }
 
-/// Reads an operation's inputs: the query string for GET; for POST, a Parameters body
-/// (JSON or XML) or a form, plus any query parameters.
-pub async fn operation_input(
+/// Reads the body of a POST (empty for other methods) under the size limit.
+pub async fn body(
     req: &HttpRequest,
     payload: web::Payload,
     max_body: usize,
-) -> Result<OperationInput, FhirError> {
+) -> Result<web::Bytes, FhirError> {
+    if req.method() != actix_web::http::Method::POST {
+        return Ok(web::Bytes::new());
+    }
+    read_body(req, payload, max_body).await
+}
+
+/// An operation's inputs: the query string, plus for POST a Parameters body (JSON or XML)
+/// or a form.
+pub fn operation_input(req: &HttpRequest, body: &[u8]) -> Result<OperationInput, FhirError> {
     let mut input = OperationInput::from_query(req.query_string());
     if req.method() != actix_web::http::Method::POST {
         return Ok(input);
@@ -94,7 +102,6 @@ pub async fn operation_input(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let body = read_body(req, payload, max_body).await?;
     let essence = content_type
         .split(';')
         .next()
@@ -102,7 +109,7 @@ pub async fn operation_input(
         .trim()
         .to_ascii_lowercase();
     if essence == "application/x-www-form-urlencoded" {
-        let text = std::str::from_utf8(&body)
+        let text = std::str::from_utf8(body)
             .map_err(|_| FhirError::invalid("The form body is not valid UTF-8"))?;
         input.extend(OperationInput::from_query(text));
         return Ok(input);
@@ -116,7 +123,7 @@ pub async fn operation_input(
             ),
         )
     })?;
-    let value = crate::fhir::format::parse_body(&body, format).map_err(FhirError::invalid)?;
+    let value = crate::fhir::format::parse_body(body, format).map_err(FhirError::invalid)?;
     input.extend(OperationInput::from_parameters(value)?);
     Ok(input)
 }

@@ -23,6 +23,17 @@ pub fn error(rendering: Rendering, e: &FhirError) -> HttpResponse {
     body(status, rendering, &e.to_outcome())
 }
 
+/// Renders a successful resource to bytes, or the 500 response to send instead.
+pub fn render_ok(
+    rendering: Rendering,
+    value: &Value,
+) -> Result<actix_web::web::Bytes, Box<HttpResponse>> {
+    match format::render(value, rendering.format, rendering.pretty) {
+        Ok(bytes) => Ok(bytes.into()),
+        Err(_) => Err(Box::new(body(StatusCode::OK, rendering, value))),
+    }
+}
+
 fn body(status: StatusCode, rendering: Rendering, value: &Value) -> HttpResponse {
     match format::render(value, rendering.format, rendering.pretty) {
         Ok(bytes) => HttpResponse::build(status)

@@ -64,6 +64,8 @@ impl Store {
         configure_writer(&writer)?;
         migrate(&mut writer, path)?;
         let manager = SqliteConnectionManager::file(path).with_init(|c| {
+            // Every statement of the request paths stays prepared.
+            c.set_prepared_statement_cache_capacity(128);
             c.execute_batch(
                 "PRAGMA query_only = ON;
                  PRAGMA busy_timeout = 5000;

@@ -130,3 +130,64 @@ fn a_newer_schema_is_refused_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn cached_answers_follow_an_import_made_by_another_process() {
+    use crate::support::*;
+    let s = start(
+        &nomen::http::HttpSettings {
+            workers: 1,
+            ..Default::default()
+        },
+        |store| {
+            Some(
+                import_paths(
+                    store,
+                    &[data_dir().join("codesystem-body-sites.json")],
+                    &ImportOptions::default(),
+                    &ProgressBar::hidden(),
+                )
+                .unwrap(),
+            )
+        },
+    );
+    let lookup = url(
+        &s.base,
+        "/CodeSystem/$lookup",
+        &[
+            ("system", "http://nomen.test/CodeSystem/body"),
+            ("code", "heart"),
+        ],
+    );
+    let display = || {
+        param(&get(&lookup, &[]).json(), "display").unwrap()["valueString"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(display(), "Heart");
+    assert_eq!(display(), "Heart", "served again (from the cache)");
+    // Another writer replaces the same url|version with a revised display.
+    let revised = std::fs::read_to_string(data_dir().join("codesystem-body-sites.json"))
+        .unwrap()
+        .replace("\"Heart\"", "\"Heart (revised)\"");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("revised.json");
+    std::fs::write(&file, revised).unwrap();
+    let writer = Store::open(&s.db).unwrap();
+    import_paths(
+        &writer,
+        &[file],
+        &ImportOptions::default(),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while display() != "Heart (revised)" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cache kept serving the old release"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -65,6 +65,7 @@ fn package_server() -> &'static Server {
             &HttpSettings {
                 max_body_bytes: 1 << 20,
                 workers: 2,
+                ..HttpSettings::default()
             },
             |store| {
                 Some(
@@ -274,6 +275,7 @@ fn reads_never_fail_while_a_release_is_imported_into_the_running_server() {
         &HttpSettings {
             max_body_bytes: 1 << 20,
             workers: 2,
+            ..HttpSettings::default()
         },
         |store| nomen::fixtures::load_if_empty(store).unwrap(),
     );

@@ -36,6 +36,7 @@ pub fn fixtures() -> &'static Server {
             &HttpSettings {
                 max_body_bytes: 1024 * 1024,
                 workers: 2,
+                ..HttpSettings::default()
             },
             |store| {
                 nomen::fixtures::load_if_empty(store).expect("fixtures load");

@@ -1,0 +1,52 @@
+//! FHIR ValueSet → [`ValueSetDef`]: the `compose` as plain values. Used by the importer and
+//! by the FHIR layer for value sets sent inline with a request.
+
+use serde_json::Value;
+
+use super::fhir_json::{array_field, bool_field, str_field};
+use crate::model::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};
+
+/// Reads a ValueSet resource's identity and compose.
+pub fn definition(resource: &Value) -> ValueSetDef {
+    ValueSetDef {
+        url: str_field(resource, "url"),
+        version: str_field(resource, "version"),
+        name: str_field(resource, "name"),
+        title: str_field(resource, "title"),
+        status: str_field(resource, "status"),
+        compose: resource.get("compose").map(|c| Compose {
+            inactive: bool_field(c, "inactive"),
+            locked_date: str_field(c, "lockedDate"),
+            include: array_field(c, "include").iter().map(concept_set).collect(),
+            exclude: array_field(c, "exclude").iter().map(concept_set).collect(),
+        }),
+    }
+}
+
+fn concept_set(set: &Value) -> ConceptSet {
+    ConceptSet {
+        system: str_field(set, "system"),
+        version: str_field(set, "version"),
+        concepts: array_field(set, "concept")
+            .iter()
+            .filter_map(|c| {
+                Some(ListedConcept {
+                    code: str_field(c, "code")?,
+                    display: str_field(c, "display"),
+                })
+            })
+            .collect(),
+        filters: array_field(set, "filter")
+            .iter()
+            .map(|f| FilterDef {
+                property: str_field(f, "property").unwrap_or_default(),
+                op: str_field(f, "op").unwrap_or_default(),
+                value: str_field(f, "value").unwrap_or_default(),
+            })
+            .collect(),
+        value_sets: array_field(set, "valueSet")
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect(),
+    }
+}

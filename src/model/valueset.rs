@@ -1,0 +1,52 @@
+//! Value set definitions: the `compose` of a FHIR ValueSet as plain values, which the
+//! expansion engine evaluates.
+
+use serde::{Deserialize, Serialize};
+
+/// A value set's identity and logical definition.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ValueSetDef {
+    pub url: Option<String>,
+    pub version: Option<String>,
+    pub name: Option<String>,
+    pub title: Option<String>,
+    pub status: Option<String>,
+    pub compose: Option<Compose>,
+}
+
+/// `ValueSet.compose`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Compose {
+    /// `compose.inactive`: whether inactive concepts are included (default true).
+    pub inactive: Option<bool>,
+    pub locked_date: Option<String>,
+    pub include: Vec<ConceptSet>,
+    pub exclude: Vec<ConceptSet>,
+}
+
+/// One `compose.include` or `compose.exclude`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ConceptSet {
+    pub system: Option<String>,
+    pub version: Option<String>,
+    /// Explicitly listed concepts (`concept`), with the display the value set gives them.
+    pub concepts: Vec<ListedConcept>,
+    pub filters: Vec<FilterDef>,
+    /// Canonicals of imported value sets (`valueSet`).
+    pub value_sets: Vec<String>,
+}
+
+/// A concept listed in a concept set.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ListedConcept {
+    pub code: String,
+    pub display: Option<String>,
+}
+
+/// A `compose.include.filter`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct FilterDef {
+    pub property: String,
+    pub op: String,
+    pub value: String,
+}
