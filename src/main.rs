@@ -127,6 +127,7 @@ fn serve(config: ServeConfig) -> Result<(), AnyError> {
         max_body_bytes: config.max_body_bytes,
         workers: config.workers,
         cache_entries: config.cache_entries,
+        ..HttpSettings::default()
     };
     tracing::info!(db = %config.db.display(), "FHIR base http://{bound}/fhir");
     actix_web::rt::System::new()

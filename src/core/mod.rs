@@ -7,6 +7,7 @@
 
 mod catalog;
 mod error;
+mod expand;
 mod lookup;
 mod resources;
 mod subsumes;
@@ -18,6 +19,10 @@ use crate::store::{ReadTxn, Store};
 
 pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
 pub use error::{CoreError, CoreResult, ErrorKind};
+pub use expand::{
+    expand, validate_in_value_set, ExpandRequest, Expansion, ExpansionItem, ValueSetSource,
+    ValueSetValidateRequest,
+};
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
 pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};

@@ -37,6 +37,16 @@ pub const OPERATIONS: &[OperationSpec] = &[
         name: "subsumes",
         definition: "http://hl7.org/fhir/OperationDefinition/CodeSystem-subsumes",
     },
+    OperationSpec {
+        resource: "ValueSet",
+        name: "expand",
+        definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-expand",
+    },
+    OperationSpec {
+        resource: "ValueSet",
+        name: "validate-code",
+        definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
+    },
 ];
 
 /// Resource types served with read and search, and their search parameters.

@@ -9,6 +9,7 @@ pub mod format;
 pub mod operations;
 pub mod outcome;
 pub mod params;
+pub mod valueset;
 
 pub use format::Format;
 pub use outcome::{FhirError, Problem};

@@ -125,6 +125,17 @@ pub fn validate_request(
         .string("version")?
         .or(input.string("systemVersion")?)
         .or_else(|| instance.and_then(|i| i.version.clone()));
+    validate_request_with_system(input, url, version, accept_language)
+}
+
+/// The coding part of a `$validate-code` request, given the code system (and version)
+/// a bare `code` belongs to.
+pub fn validate_request_with_system(
+    input: &OperationInput,
+    url: Option<String>,
+    version: Option<String>,
+    accept_language: Option<&str>,
+) -> Result<ValidateCodeRequest, FhirError> {
     let (codings, source) = if let Some(cc) = input.codeable_concept("codeableConcept")? {
         (cc, CodingSource::CodeableConcept)
     } else if let Some(c) = input.coding("coding")? {
@@ -132,7 +143,7 @@ pub fn validate_request(
     } else if let Some(code) = input.string("code")? {
         if url.is_none() {
             return Err(FhirError::invalid(
-                "$validate-code with a 'code' needs the code system: give 'url' (or use 'coding')",
+                "$validate-code with a 'code' needs its code system: give 'url' at CodeSystem level, 'system' at ValueSet level (or use 'coding')",
             ));
         }
         let coding = Coding {

@@ -106,6 +106,35 @@ impl OperationInput {
             .collect()
     }
 
+    /// A resource parameter (`Parameters.parameter.resource`); only in POST bodies.
+    pub fn resource<'a>(&'a self, name: &'a str) -> Result<Option<&'a Value>, FhirError> {
+        let mut found = self.all(name);
+        let Some(param) = found.next() else {
+            return Ok(None);
+        };
+        match param {
+            Param::Element(e) => e.get("resource").map(Some).ok_or_else(|| {
+                FhirError::invalid(format!("The parameter '{name}' must hold a resource"))
+            }),
+            Param::Text(_) => Err(FhirError::invalid(format!(
+                "The parameter '{name}' is a resource: send it in a POST Parameters body"
+            ))),
+        }
+    }
+
+    /// A non-negative integer parameter.
+    pub fn unsigned(&self, name: &str) -> Result<Option<usize>, FhirError> {
+        match self.string(name)? {
+            None => Ok(None),
+            Some(v) => v.parse().map(Some).map_err(|_| {
+                FhirError::invalid(format!(
+                    "The parameter '{name}' must be a non-negative integer, not '{}'",
+                    truncate(&v)
+                ))
+            }),
+        }
+    }
+
     /// A boolean parameter (`true`/`false`).
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, FhirError> {
         match self.string(name)? {

@@ -17,6 +17,7 @@ use super::AppState;
 use crate::core::{self, CanonicalKind, CanonicalQuery, ErrorKind, Snapshot};
 use crate::fhir::bundle::{self, SearchControl, Shape};
 use crate::fhir::operations::{self, InstanceSystem};
+use crate::fhir::valueset as fhir_valueset;
 use crate::fhir::{capability, FhirError, OperationInput, Problem};
 
 /// `GET /healthz`: liveness, no database work.
@@ -159,11 +160,14 @@ async fn operation(
         let input = negotiate::operation_input(&req, &body)?;
         let snap = state.terminology.snapshot()?;
         generation = Some(snap.catalog.generation);
-        let instance = instance
-            .as_deref()
-            .map(|id| instance_system(&snap, id))
-            .transpose()?;
-        run_codesystem_operation(&snap, name, &input, instance.as_ref(), language.as_deref())
+        let call = Call {
+            snap: &snap,
+            input: &input,
+            instance: instance.as_deref(),
+            language: language.as_deref(),
+            expansion_limit: state.expansion_limit,
+        };
+        run_operation(&call, &kind, name)
     });
     match result {
         Ok(value) => match render_ok(rendering, &value) {
@@ -188,33 +192,84 @@ async fn operation(
     }
 }
 
-fn run_codesystem_operation(
-    snap: &Snapshot,
-    name: &str,
-    input: &OperationInput,
-    instance: Option<&InstanceSystem>,
-    language: Option<&str>,
-) -> Result<Value, FhirError> {
-    match name {
-        "lookup" => {
-            let req = operations::lookup_request(input, instance, language)?;
-            Ok(operations::lookup_parameters(&core::lookup(snap, &req)?))
+/// Everything an operation call needs besides its name.
+struct Call<'a> {
+    snap: &'a Snapshot,
+    input: &'a OperationInput,
+    /// The logical id for instance-level calls.
+    instance: Option<&'a str>,
+    language: Option<&'a str>,
+    expansion_limit: usize,
+}
+
+fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError> {
+    let (snap, input, language) = (call.snap, call.input, call.language);
+    match (kind, name) {
+        ("CodeSystem", _) => {
+            let instance = call
+                .instance
+                .map(|id| instance_system(snap, id))
+                .transpose()?;
+            let instance = instance.as_ref();
+            match name {
+                "lookup" => {
+                    let req = operations::lookup_request(input, instance, language)?;
+                    Ok(operations::lookup_parameters(&core::lookup(snap, &req)?))
+                }
+                "validate-code" => {
+                    let req = operations::validate_request(input, instance, language)?;
+                    Ok(operations::validate_parameters(
+                        &core::validate_code(snap, &req)?,
+                        &req,
+                    ))
+                }
+                "subsumes" => {
+                    let req = operations::subsumes_request(input, instance)?;
+                    Ok(operations::subsumes_parameters(core::subsumes(snap, &req)?))
+                }
+                other => Err(not_implemented(&format!(
+                    "The operation ${other} is not supported"
+                ))),
+            }
         }
-        "validate-code" => {
-            let req = operations::validate_request(input, instance, language)?;
-            Ok(operations::validate_parameters(
-                &core::validate_code(snap, &req)?,
+        ("ValueSet", "validate-code") => {
+            let instance = call
+                .instance
+                .map(|id| instance_value_set(snap, id))
+                .transpose()?;
+            let req = fhir_valueset::validate_request(input, instance, language)?;
+            let result = core::validate_in_value_set(snap, &req)?;
+            Ok(operations::validate_parameters(&result, &req.coding))
+        }
+        ("ValueSet", "expand") => {
+            let instance = call
+                .instance
+                .map(|id| instance_value_set(snap, id))
+                .transpose()?;
+            let req =
+                fhir_valueset::expand_request(input, instance, language, call.expansion_limit)?;
+            Ok(fhir_valueset::expansion_resource(
+                &core::expand(snap, &req)?,
                 &req,
             ))
         }
-        "subsumes" => {
-            let req = operations::subsumes_request(input, instance)?;
-            Ok(operations::subsumes_parameters(core::subsumes(snap, &req)?))
-        }
-        other => Err(not_implemented(&format!(
-            "The operation ${other} is not supported"
+        (kind, name) => Err(not_implemented(&format!(
+            "The operation ${name} is not supported on {kind}"
         ))),
     }
+}
+
+fn instance_value_set(snap: &Snapshot, id: &str) -> Result<(String, Option<String>), FhirError> {
+    let (_, h) = snap
+        .catalog
+        .value_sets
+        .iter()
+        .find(|(_, h)| h.resource_id == id)
+        .ok_or_else(|| core::CoreError::not_found(format!("ValueSet/{id} is not known")))?;
+    Ok((
+        h.url.clone(),
+        Some(h.version.clone()).filter(|v| !v.is_empty()),
+    ))
 }
 
 fn instance_system(snap: &Snapshot, id: &str) -> Result<InstanceSystem, FhirError> {

@@ -23,6 +23,8 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Responses kept by the operation response cache (0 disables it).
     pub cache_entries: usize,
+    /// Largest `$expand` answered without paging (`too-costly` beyond).
+    pub expansion_limit: usize,
 }
 
 impl Default for HttpSettings {
@@ -31,6 +33,7 @@ impl Default for HttpSettings {
             max_body_bytes: 4 * 1024 * 1024,
             workers: 0,
             cache_entries: 50_000,
+            expansion_limit: 10_000,
         }
     }
 }
@@ -40,6 +43,7 @@ pub struct AppState {
     pub terminology: Arc<Terminology>,
     pub max_body_bytes: usize,
     pub cache: Arc<cache::ResponseCache>,
+    pub expansion_limit: usize,
 }
 
 /// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
@@ -57,6 +61,7 @@ pub fn start(
         terminology,
         max_body_bytes: settings.max_body_bytes,
         cache,
+        expansion_limit: settings.expansion_limit,
     });
     let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
         .listen(listener)?;

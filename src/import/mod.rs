@@ -11,6 +11,7 @@ mod codesystem;
 mod conceptmap;
 mod fhir_json;
 mod source;
+pub mod valueset;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -178,6 +179,7 @@ fn import_resource(
             txn.put_value_set(&ValueSetLoad {
                 header,
                 resource_json: resource.to_string(),
+                definition: valueset::definition(resource),
             })
         }),
         "ConceptMap" => conceptmap::convert(resource).map(|load| txn.put_concept_map(&load)),

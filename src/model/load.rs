@@ -50,6 +50,8 @@ pub struct CanonicalHeader {
 pub struct ValueSetLoad {
     pub header: CanonicalHeader,
     pub resource_json: String,
+    /// The parsed definition the expansion engine evaluates.
+    pub definition: super::ValueSetDef,
 }
 
 /// A concept map to be written: stored whole, and flattened into elements keyed both ways

@@ -7,9 +7,11 @@
 mod codesystem;
 mod concept;
 mod load;
+mod valueset;
 
 pub use codesystem::{CodeSystemMeta, HierarchyMeaning, PropertyDef, PropertyType};
 pub use concept::{Coding, Concept, Designation, PropertyValue, Value};
 pub use load::{
     CanonicalHeader, CodeSystemLoad, ConceptLoad, ConceptMapLoad, MapElement, ValueSetLoad,
 };
+pub use valueset::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};

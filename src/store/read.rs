@@ -5,10 +5,10 @@ use r2d2::PooledConnection;
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::Result;
+use super::{Result, StoreError};
 use crate::model::{
     CanonicalHeader, CodeSystemMeta, Coding, Concept, Designation, PropertyDef, PropertyType,
-    PropertyValue, Value,
+    PropertyValue, Value, ValueSetDef,
 };
 
 /// A consistent read snapshot of the store. Every query made through one `ReadTxn` sees
@@ -270,6 +270,111 @@ impl ReadTxn {
             .prepare_cached("SELECT resource FROM value_set WHERE id = ?1")?
             .query_row([id], |r| r.get(0))
             .optional()?)
+    }
+
+    /// The parsed definition of a stored value set.
+    pub fn value_set_definition(&self, id: i64) -> Result<Option<ValueSetDef>> {
+        let text: Option<Option<String>> = self
+            .conn
+            .prepare_cached("SELECT definition FROM value_set WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        match text.flatten() {
+            None => Ok(None),
+            Some(t) => serde_json::from_str(&t)
+                .map(Some)
+                .map_err(|e| StoreError::Corrupt(format!("value set definition: {e}"))),
+        }
+    }
+
+    /// Ids of every concept of a code system version, in definition order.
+    pub fn concept_ids(&self, cs_id: i64) -> Result<Vec<i64>> {
+        self.ids("SELECT id FROM concept WHERE cs_id = ?1 ORDER BY id", cs_id)
+    }
+
+    /// Ids of every proper descendant of a concept (closure lookup).
+    pub fn descendant_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT descendant FROM closure WHERE ancestor = ?1 ORDER BY descendant",
+            concept_id,
+        )
+    }
+
+    /// Ids of every proper ancestor of a concept (closure lookup).
+    pub fn ancestor_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT ancestor FROM closure WHERE descendant = ?1 ORDER BY ancestor",
+            concept_id,
+        )
+    }
+
+    /// Ids of the direct children of a concept.
+    pub fn child_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT child FROM parent_link WHERE parent = ?1 ORDER BY child",
+            concept_id,
+        )
+    }
+
+    /// Whether a concept has any child.
+    pub fn has_children(&self, concept_id: i64) -> Result<bool> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM parent_link WHERE parent = ?1 LIMIT 1")?
+            .query_row([concept_id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Ids of the concepts of a code system with a property `code` whose stored value is
+    /// `value` (any value when `None`).
+    pub fn ids_with_property(
+        &self,
+        cs_id: i64,
+        code: &str,
+        value: Option<&str>,
+    ) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT p.concept_id FROM concept_property p JOIN concept c ON c.id = p.concept_id
+             WHERE c.cs_id = ?1 AND p.code = ?2 AND (?3 IS NULL OR p.value = ?3)
+             ORDER BY p.concept_id",
+        )?;
+        let rows = stmt.query_map(params![cs_id, code, value], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
+    /// The concept with this id.
+    pub fn concept_by_id(&self, id: i64) -> Result<Option<Concept>> {
+        let sql = format!("SELECT {CONCEPT_COLUMNS} FROM concept WHERE id = ?1");
+        Ok(self
+            .conn
+            .prepare_cached(&sql)?
+            .query_row([id], concept_from_row)
+            .optional()?)
+    }
+
+    /// Concepts whose designations or display match every word of `text` as a word
+    /// prefix, case- and accent-insensitively, best match first (FTS5 bm25).
+    pub fn text_matches(&self, text: &str) -> Result<Vec<i64>> {
+        let query: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| format!("\"{w}\"*"))
+            .collect();
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT concept_id FROM concept_text WHERE concept_text MATCH ?1 ORDER BY rank",
+        )?;
+        let rows = stmt.query_map([query.join(" ")], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
+    fn ids(&self, sql: &str, arg: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map([arg], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
     /// The stored resource JSON of a concept map.

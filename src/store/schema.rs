@@ -139,4 +139,8 @@ CREATE INDEX map_element_source ON map_element(source_system, source_code);
 CREATE INDEX map_element_target ON map_element(target_system, target_code);
 CREATE INDEX map_element_map ON map_element(map_id);
 "#,
+    // 2: value sets keep their parsed definition (compose) for the expansion engine.
+    r#"
+ALTER TABLE value_set ADD COLUMN definition TEXT;
+"#,
 ];

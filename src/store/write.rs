@@ -230,8 +230,9 @@ impl<'c> WriteTxn<'c> {
         let existing = self.delete_canonical("value_set", h)?;
         let resource_id = self.unique_resource_id("value_set", &h.resource_id, &h.version)?;
         self.tx.execute(
-            "INSERT INTO value_set (resource_id, url, version, name, title, status, resource)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO value_set (resource_id, url, version, name, title, status, resource,
+                 definition)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 resource_id,
                 h.url,
@@ -239,7 +240,9 @@ impl<'c> WriteTxn<'c> {
                 h.name,
                 h.title,
                 h.status,
-                load.resource_json
+                load.resource_json,
+                serde_json::to_string(&load.definition)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
             ],
         )?;
         Ok(existing)

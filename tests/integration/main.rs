@@ -8,3 +8,4 @@ mod import;
 mod package;
 mod resources;
 mod support;
+mod valuesets;

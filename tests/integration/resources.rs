@@ -24,13 +24,27 @@ fn capability_statement_lists_what_is_implemented() {
         .map(|o| o["name"].as_str().unwrap())
         .collect();
     assert_eq!(ops, vec!["lookup", "validate-code", "subsumes"]);
-    // Every listed operation answers (not 501); the ValueSet ones are not listed yet.
-    assert!(resources
+    let value_set = resources.iter().find(|r| r["type"] == "ValueSet").unwrap();
+    let vs_ops: Vec<&str> = value_set["operation"]
+        .as_array()
+        .unwrap()
         .iter()
-        .all(|r| r["type"] == "CodeSystem" || r.get("operation").is_none()));
-    for op in ops {
-        let r = get(&format!("{}/CodeSystem/${op}", s.base), &[]);
-        assert_ne!(r.status, 501, "{op}");
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(vs_ops, vec!["expand", "validate-code"]);
+    let concept_map = resources
+        .iter()
+        .find(|r| r["type"] == "ConceptMap")
+        .unwrap();
+    assert!(concept_map.get("operation").is_none());
+    // Every listed operation answers (not 501).
+    let listed = ops
+        .iter()
+        .map(|o| ("CodeSystem", o))
+        .chain(vs_ops.iter().map(|o| ("ValueSet", o)));
+    for (kind, op) in listed {
+        let r = get(&format!("{}/{kind}/${op}", s.base), &[]);
+        assert_ne!(r.status, 501, "{kind} {op}");
     }
     let xml = get(&format!("{}/metadata?_format=xml", s.base), &[]);
     assert!(xml.body.contains("<CapabilityStatement"), "{}", xml.body);

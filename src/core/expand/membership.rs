@@ -1,0 +1,170 @@
+//! `ValueSet/$validate-code`: is a coding a member of a value set? Answered from the
+//! compose rules directly — one closure lookup per hierarchy filter — never by expanding
+//! the value set. The code's own validity (display, inactive, abstract) comes from the
+//! code-system check, which this builds on.
+
+use super::{Engine, ValueSetSource};
+use crate::core::error::CoreResult;
+use crate::core::validate::{
+    validate_code, Issue, IssueSeverity, ValidateCodeRequest, ValidateCodeResult,
+};
+use crate::core::Snapshot;
+use crate::model::{CodeSystemMeta, Concept, ConceptSet, ValueSetDef};
+
+use super::filter::filter_matches;
+
+/// The inputs of `ValueSet/$validate-code`: the value set and the code-system-level
+/// request for the coding(s).
+#[derive(Debug, Clone)]
+pub struct ValueSetValidateRequest {
+    pub source: ValueSetSource,
+    pub coding: ValidateCodeRequest,
+}
+
+/// Validates the coding(s) against the value set: valid when a coding is a member and
+/// valid in its code system.
+pub fn validate_in_value_set(
+    snap: &Snapshot,
+    req: &ValueSetValidateRequest,
+) -> CoreResult<ValidateCodeResult> {
+    let mut engine = Engine {
+        snap,
+        stack: Vec::new(),
+        used: Vec::new(),
+    };
+    let vs = engine.source(&req.source)?;
+    let vs_name = match (&vs.url, &vs.version) {
+        (Some(u), Some(v)) => format!("{u}|{v}"),
+        (Some(u), None) => u.clone(),
+        _ => "(inline)".to_string(),
+    };
+    let mut result = validate_code(snap, &req.coding)?;
+    let mut any_member = false;
+    let mut membership_issues = Vec::new();
+    for (index, coding) in req.coding.codings.iter().enumerate() {
+        let system = coding.system.clone().or_else(|| req.coding.url.clone());
+        let (Some(system), Some(code)) = (system, coding.code.clone()) else {
+            continue;
+        };
+        let version = coding
+            .version
+            .clone()
+            .or_else(|| req.coding.version.clone());
+        let member = match snap.catalog.resolve(&system, version.as_deref()) {
+            Ok(cs) => match snap.txn.concept(cs.id, &code)? {
+                Some(concept) => engine.contains(&vs, &cs, &concept)?,
+                None => false,
+            },
+            Err(_) => false,
+        };
+        if member {
+            any_member = true;
+        } else {
+            let path = match req.coding.source {
+                crate::core::CodingSource::Code => String::new(),
+                crate::core::CodingSource::Coding => "Coding.".to_string(),
+                crate::core::CodingSource::CodeableConcept => {
+                    format!("CodeableConcept.coding[{index}].")
+                }
+            };
+            membership_issues.push(Issue {
+                severity: IssueSeverity::Error,
+                issue_type: "code-invalid",
+                tx_type: "not-in-vs",
+                message_id: "None_of_the_provided_codes_are_in_the_value_set_one",
+                text: format!("The provided code '{system}#{code}' was not found in the value set '{vs_name}'"),
+                expression: format!("{path}code"),
+            });
+        }
+    }
+    result.result = result.result && any_member;
+    if !any_member {
+        membership_issues.append(&mut result.issues);
+        result.issues = membership_issues;
+        let texts: Vec<&str> = result
+            .issues
+            .iter()
+            .filter(|i| i.severity != IssueSeverity::Information)
+            .map(|i| i.text.as_str())
+            .collect();
+        result.message = Some(texts.join("; "));
+    }
+    Ok(result)
+}
+
+impl Engine<'_> {
+    /// Whether `concept` of `cs` is a member of `vs`.
+    pub(super) fn contains(
+        &mut self,
+        vs: &ValueSetDef,
+        cs: &CodeSystemMeta,
+        concept: &Concept,
+    ) -> CoreResult<bool> {
+        let key = format!(
+            "{}|{}",
+            vs.url.as_deref().unwrap_or("(inline)"),
+            vs.version.as_deref().unwrap_or("")
+        );
+        if self.stack.contains(&key) {
+            return Err(self.cycle(vs));
+        }
+        let Some(compose) = vs.compose.as_ref() else {
+            return Err(Self::no_compose(vs));
+        };
+        if compose.inactive == Some(false) && concept.inactive {
+            return Ok(false);
+        }
+        self.stack.push(key);
+        let mut member = false;
+        for set in &compose.include {
+            if self.set_contains(set, cs, concept)? {
+                member = true;
+                break;
+            }
+        }
+        if member {
+            for set in &compose.exclude {
+                if self.set_contains(set, cs, concept)? {
+                    member = false;
+                    break;
+                }
+            }
+        }
+        self.stack.pop();
+        Ok(member)
+    }
+
+    fn set_contains(
+        &mut self,
+        set: &ConceptSet,
+        cs: &CodeSystemMeta,
+        concept: &Concept,
+    ) -> CoreResult<bool> {
+        if set.system.is_none() && set.value_sets.is_empty() {
+            return Ok(false);
+        }
+        if let Some(system) = &set.system {
+            if system != &cs.url || set.version.as_deref().is_some_and(|v| v != cs.version) {
+                return Ok(false);
+            }
+            if !set.concepts.is_empty() {
+                if !set.concepts.iter().any(|c| c.code == concept.code) {
+                    return Ok(false);
+                }
+            } else {
+                for f in &set.filters {
+                    if !filter_matches(self.snap, cs, f, concept)? {
+                        return Ok(false);
+                    }
+                }
+            }
+        }
+        for canonical in &set.value_sets {
+            let vs = self.resolve_value_set(canonical)?;
+            if !self.contains(&vs, cs, concept)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,348 @@
+//! Value set expansion and membership: the compose of a value set evaluated as sets of
+//! concept ids (`include` unions, `exclude` differences, filters intersect, imported value
+//! sets intersect), then filtered by text, paged, and only the page rendered.
+
+mod filter;
+mod membership;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::catalog::{compare_versions, split_canonical, Unresolved};
+use super::error::{CoreError, CoreResult, ErrorKind};
+use super::Snapshot;
+use crate::model::{CodeSystemMeta, ConceptSet, Designation, ValueSetDef};
+
+pub use filter::filter_ids;
+pub use membership::{validate_in_value_set, ValueSetValidateRequest};
+
+/// Which value set to expand.
+#[derive(Debug, Clone)]
+pub enum ValueSetSource {
+    /// A stored value set by canonical url, optionally with a version.
+    Canonical {
+        url: String,
+        version: Option<String>,
+    },
+    /// A value set sent with the request.
+    Inline(Box<ValueSetDef>),
+}
+
+/// The inputs of `$expand`.
+#[derive(Debug, Clone)]
+pub struct ExpandRequest {
+    pub source: ValueSetSource,
+    /// Text that every returned concept's display or a designation must match (word
+    /// prefixes, case- and accent-insensitive).
+    pub filter: Option<String>,
+    pub offset: usize,
+    pub count: Option<usize>,
+    pub active_only: bool,
+    pub include_designations: bool,
+    pub include_definition: bool,
+    pub display_language: Option<String>,
+    /// Largest expansion returned whole (without `count`); beyond it, `too-costly`.
+    pub limit: usize,
+}
+
+/// One code of an expansion.
+#[derive(Debug, Clone)]
+pub struct ExpansionItem {
+    pub system: String,
+    pub version: Option<String>,
+    pub code: String,
+    pub display: Option<String>,
+    pub definition: Option<String>,
+    pub inactive: bool,
+    pub abstract_: bool,
+    pub designations: Vec<Designation>,
+}
+
+/// The answer of `$expand`.
+#[derive(Debug, Clone)]
+pub struct Expansion {
+    pub value_set: ValueSetDef,
+    pub total: usize,
+    pub offset: usize,
+    /// `system|version` of every code system the expansion drew from.
+    pub used_code_systems: Vec<String>,
+    pub items: Vec<ExpansionItem>,
+}
+
+/// The ordered, duplicate-free members of a value set.
+#[derive(Default)]
+struct Members {
+    order: Vec<i64>,
+    systems: HashMap<i64, Arc<CodeSystemMeta>>,
+}
+
+impl Members {
+    fn add(&mut self, id: i64, cs: &Arc<CodeSystemMeta>) {
+        if self.systems.insert(id, cs.clone()).is_none() {
+            self.order.push(id);
+        }
+    }
+
+    fn retain(&mut self, keep: impl Fn(i64) -> bool) {
+        self.order.retain(|id| keep(*id));
+        let kept: HashSet<i64> = self.order.iter().copied().collect();
+        self.systems.retain(|id, _| kept.contains(id));
+    }
+}
+
+/// Evaluates compose definitions against one snapshot, tracking the value sets being
+/// evaluated (to refuse cycles) and the code systems used.
+struct Engine<'s> {
+    snap: &'s Snapshot,
+    stack: Vec<String>,
+    used: Vec<String>,
+}
+
+impl<'s> Engine<'s> {
+    fn cycle(&self, vs: &ValueSetDef) -> CoreError {
+        CoreError::invalid(format!(
+            "The value set '{}' includes itself through {}",
+            vs.url.as_deref().unwrap_or("(inline)"),
+            self.stack.join(" -> ")
+        ))
+    }
+
+    fn no_compose(vs: &ValueSetDef) -> CoreError {
+        CoreError::not_supported(format!(
+            "The value set '{}' has no compose, so it cannot be evaluated",
+            vs.url.as_deref().unwrap_or("(inline)")
+        ))
+    }
+
+    fn source(&self, source: &ValueSetSource) -> CoreResult<ValueSetDef> {
+        match source {
+            ValueSetSource::Canonical { url, version } => {
+                let canonical = match version {
+                    Some(v) => format!("{url}|{v}"),
+                    None => url.clone(),
+                };
+                self.resolve_value_set(&canonical)
+            }
+            ValueSetSource::Inline(vs) => Ok((**vs).clone()),
+        }
+    }
+
+    fn resolve_value_set(&self, canonical: &str) -> CoreResult<ValueSetDef> {
+        let (url, version) = split_canonical(canonical);
+        let candidates = self
+            .snap
+            .catalog
+            .value_sets
+            .iter()
+            .filter(|(_, h)| h.url == url && version.is_none_or(|v| h.version == v));
+        let best = candidates.max_by(|a, b| compare_versions(&a.1.version, &b.1.version));
+        let (id, _) = best.ok_or_else(|| {
+            CoreError::not_found(format!(
+                "A definition for the value Set '{canonical}' could not be found"
+            ))
+        })?;
+        self.snap.txn.value_set_definition(*id)?.ok_or_else(|| {
+            CoreError::not_found(format!(
+                "The value set '{canonical}' has no stored definition"
+            ))
+        })
+    }
+
+    fn members(&mut self, vs: &ValueSetDef) -> CoreResult<Members> {
+        let key = format!(
+            "{}|{}",
+            vs.url.as_deref().unwrap_or("(inline)"),
+            vs.version.as_deref().unwrap_or("")
+        );
+        if self.stack.contains(&key) {
+            return Err(self.cycle(vs));
+        }
+        let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
+        self.stack.push(key);
+        let mut members = Members::default();
+        for set in &compose.include {
+            let included = self.concept_set(set)?;
+            for id in included.order {
+                members.add(id, &included.systems[&id]);
+            }
+        }
+        for set in &compose.exclude {
+            let excluded: HashSet<i64> = self.concept_set(set)?.order.into_iter().collect();
+            members.retain(|id| !excluded.contains(&id));
+        }
+        if compose.inactive == Some(false) {
+            let mut inactive = HashSet::new();
+            for id in &members.order {
+                if self
+                    .snap
+                    .txn
+                    .concept_by_id(*id)?
+                    .is_some_and(|c| c.inactive)
+                {
+                    inactive.insert(*id);
+                }
+            }
+            members.retain(|id| !inactive.contains(&id));
+        }
+        self.stack.pop();
+        Ok(members)
+    }
+
+    fn code_system(
+        &mut self,
+        system: &str,
+        version: Option<&str>,
+    ) -> CoreResult<Arc<CodeSystemMeta>> {
+        let cs = self.snap.catalog.resolve(system, version).map_err(|e| match e {
+            Unresolved::UnknownSystem => CoreError::not_found(format!(
+                "A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded"
+            )),
+            Unresolved::UnknownVersion { known } => CoreError::not_found(format!(
+                "A definition for CodeSystem '{system}' version '{}' could not be found, so the value set cannot be expanded. Valid versions: {}",
+                version.unwrap_or_default(),
+                known.join(", ")
+            )),
+        })?;
+        let used = match cs.version_opt() {
+            Some(v) => format!("{}|{v}", cs.url),
+            None => cs.url.clone(),
+        };
+        if !self.used.contains(&used) {
+            self.used.push(used);
+        }
+        Ok(cs)
+    }
+
+    fn concept_set(&mut self, set: &ConceptSet) -> CoreResult<Members> {
+        let mut from_system: Option<Members> = None;
+        if let Some(system) = &set.system {
+            let cs = self.code_system(system, set.version.as_deref())?;
+            let mut members = Members::default();
+            if !set.concepts.is_empty() {
+                for listed in &set.concepts {
+                    if let Some(c) = self.snap.txn.concept(cs.id, &listed.code)? {
+                        members.add(c.id, &cs);
+                    }
+                }
+            } else {
+                let mut ids: Option<Vec<i64>> = None;
+                for f in &set.filters {
+                    let selected = filter_ids(self.snap, &cs, f)?;
+                    ids = Some(match ids {
+                        None => selected,
+                        Some(prev) => {
+                            let keep: HashSet<i64> = selected.into_iter().collect();
+                            prev.into_iter().filter(|id| keep.contains(id)).collect()
+                        }
+                    });
+                }
+                let ids = match ids {
+                    Some(ids) => ids,
+                    None => self.snap.txn.concept_ids(cs.id)?,
+                };
+                for id in ids {
+                    members.add(id, &cs);
+                }
+            }
+            from_system = Some(members);
+        }
+        let mut result = from_system;
+        for canonical in &set.value_sets {
+            let vs = self.resolve_value_set(canonical)?;
+            let imported = self.members(&vs)?;
+            result = Some(match result {
+                None => imported,
+                Some(mut prev) => {
+                    let keep: HashSet<i64> = imported.order.iter().copied().collect();
+                    prev.retain(|id| keep.contains(&id));
+                    prev
+                }
+            });
+        }
+        Ok(result.unwrap_or_default())
+    }
+}
+
+/// Expands a value set: computes its members, applies `filter` and `activeOnly`, and
+/// renders only the requested page.
+pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
+    let mut engine = Engine {
+        snap,
+        stack: Vec::new(),
+        used: Vec::new(),
+    };
+    let vs = engine.source(&req.source)?;
+    let mut members = engine.members(&vs)?;
+    if let Some(text) = req.filter.as_deref().filter(|t| !t.trim().is_empty()) {
+        let ranked = snap.txn.text_matches(text)?;
+        let mut seen = HashSet::new();
+        let order: Vec<i64> = ranked
+            .into_iter()
+            .filter(|id| members.systems.contains_key(id) && seen.insert(*id))
+            .collect();
+        members.order = order;
+    }
+    if req.active_only {
+        let mut active = Vec::with_capacity(members.order.len());
+        for id in &members.order {
+            if snap.txn.concept_by_id(*id)?.is_some_and(|c| !c.inactive) {
+                active.push(*id);
+            }
+        }
+        members.order = active;
+    }
+    let total = members.order.len();
+    let wanted = req.count.unwrap_or(total.saturating_sub(req.offset));
+    if wanted > req.limit {
+        return Err(CoreError::new(
+            ErrorKind::TooCostly,
+            format!(
+                "The value set '{}' has {total} codes, more than the limit of {} that can be returned at once: use count and offset to page through it",
+                vs.url.as_deref().unwrap_or("(inline)"),
+                req.limit
+            ),
+        ));
+    }
+    let mut items = Vec::new();
+    for id in members.order.iter().skip(req.offset).take(wanted) {
+        let cs = &members.systems[id];
+        let Some(c) = snap.txn.concept_by_id(*id)? else {
+            continue;
+        };
+        let designations = if req.include_designations || req.display_language.is_some() {
+            snap.txn.designations(c.id)?
+        } else {
+            Vec::new()
+        };
+        let display = req
+            .display_language
+            .as_deref()
+            .and_then(|l| super::lookup::preferred_designation(&designations, l))
+            .or(c.display);
+        items.push(ExpansionItem {
+            system: cs.url.clone(),
+            version: cs.version_opt().map(str::to_owned),
+            code: c.code,
+            display,
+            definition: if req.include_definition {
+                c.definition
+            } else {
+                None
+            },
+            inactive: c.inactive,
+            abstract_: c.abstract_,
+            designations: if req.include_designations {
+                designations
+            } else {
+                Vec::new()
+            },
+        });
+    }
+    Ok(Expansion {
+        value_set: vs,
+        total,
+        offset: req.offset,
+        used_code_systems: engine.used,
+        items,
+    })
+}

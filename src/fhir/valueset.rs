@@ -1,0 +1,184 @@
+//! Parameters ⇄ core types for `ValueSet/$expand` and `ValueSet/$validate-code`.
+
+use serde_json::{json, Map, Value};
+
+use super::outcome::FhirError;
+use super::params::OperationInput;
+use crate::core::{ExpandRequest, Expansion, ValueSetSource, ValueSetValidateRequest};
+
+/// Which value set a ValueSet operation is about: an inline `valueSet`, the instance
+/// addressed (`ValueSet/{id}/$op`), or `url` (+ `valueSetVersion`).
+fn value_set_source(
+    input: &OperationInput,
+    instance: Option<(String, Option<String>)>,
+) -> Result<ValueSetSource, FhirError> {
+    Ok(if let Some(resource) = input.resource("valueSet")? {
+        if resource.get("resourceType").and_then(Value::as_str) != Some("ValueSet") {
+            return Err(FhirError::invalid(
+                "The parameter 'valueSet' must hold a ValueSet",
+            ));
+        }
+        ValueSetSource::Inline(Box::new(crate::import::valueset::definition(resource)))
+    } else if let Some((url, version)) = instance {
+        ValueSetSource::Canonical { url, version }
+    } else if let Some(url) = input.string("url")? {
+        let (url, pipe_version) = match url.split_once('|') {
+            Some((u, v)) => (u.to_string(), Some(v.to_string())),
+            None => (url, None),
+        };
+        ValueSetSource::Canonical {
+            url,
+            version: input.string("valueSetVersion")?.or(pipe_version),
+        }
+    } else {
+        return Err(FhirError::invalid(
+            "The operation needs a value set: 'url' (with optional 'valueSetVersion'), an inline 'valueSet', or an instance id",
+        ));
+    })
+}
+
+/// `$validate-code` inputs at the ValueSet level: the value set, and the coding(s) with
+/// `system`/`systemVersion` naming the code system.
+pub fn validate_request(
+    input: &OperationInput,
+    instance: Option<(String, Option<String>)>,
+    accept_language: Option<&str>,
+) -> Result<ValueSetValidateRequest, FhirError> {
+    let source = value_set_source(input, instance)?;
+    let coding = super::operations::validate_request_with_system(
+        input,
+        input.string("system")?,
+        input.string("systemVersion")?,
+        accept_language,
+    )?;
+    Ok(ValueSetValidateRequest { source, coding })
+}
+
+/// `$expand` inputs. `instance` is the canonical of the value set addressed at the
+/// instance level (`ValueSet/{id}/$expand`).
+pub fn expand_request(
+    input: &OperationInput,
+    instance: Option<(String, Option<String>)>,
+    accept_language: Option<&str>,
+    limit: usize,
+) -> Result<ExpandRequest, FhirError> {
+    Ok(ExpandRequest {
+        source: value_set_source(input, instance)?,
+        filter: input.string("filter")?,
+        offset: input.unsigned("offset")?.unwrap_or(0),
+        count: input.unsigned("count")?,
+        active_only: input.boolean("activeOnly")?.unwrap_or(false),
+        include_designations: input.boolean("includeDesignations")?.unwrap_or(false),
+        include_definition: input.boolean("includeDefinition")?.unwrap_or(false),
+        display_language: input
+            .string("displayLanguage")?
+            .or(accept_language.map(str::to_owned)),
+        limit,
+    })
+}
+
+/// The expanded ValueSet resource.
+pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
+    let mut parameters = Vec::new();
+    let mut push = |name: &str, key: &str, value: Value| {
+        let mut m = Map::new();
+        m.insert("name".into(), json!(name));
+        m.insert(key.into(), value);
+        parameters.push(Value::Object(m));
+    };
+    if let Some(f) = &req.filter {
+        push("filter", "valueString", json!(f));
+    }
+    push("offset", "valueInteger", json!(req.offset));
+    if let Some(c) = req.count {
+        push("count", "valueInteger", json!(c));
+    }
+    if req.active_only {
+        push("activeOnly", "valueBoolean", json!(true));
+    }
+    if req.include_designations {
+        push("includeDesignations", "valueBoolean", json!(true));
+    }
+    if req.include_definition {
+        push("includeDefinition", "valueBoolean", json!(true));
+    }
+    if let Some(l) = &req.display_language {
+        push("displayLanguage", "valueCode", json!(l));
+    }
+    for used in &e.used_code_systems {
+        push("used-codesystem", "valueUri", json!(used));
+    }
+    let contains: Vec<Value> = e
+        .items
+        .iter()
+        .map(|i| {
+            let mut c = json!({"system": i.system});
+            if let Some(v) = &i.version {
+                c["version"] = json!(v);
+            }
+            if i.abstract_ {
+                c["abstract"] = json!(true);
+            }
+            if i.inactive {
+                c["inactive"] = json!(true);
+            }
+            c["code"] = json!(i.code);
+            if let Some(d) = &i.display {
+                c["display"] = json!(d);
+            }
+            if !i.designations.is_empty() {
+                c["designation"] = i
+                    .designations
+                    .iter()
+                    .map(|d| {
+                        let mut v = json!({});
+                        if let Some(l) = &d.language {
+                            v["language"] = json!(l);
+                        }
+                        if let Some(u) = &d.use_ {
+                            v["use"] =
+                                json!({"system": u.system, "code": u.code, "display": u.display});
+                            if let Some(obj) = v["use"].as_object_mut() {
+                                obj.retain(|_, x| !x.is_null());
+                            }
+                        }
+                        v["value"] = json!(d.value);
+                        v
+                    })
+                    .collect();
+            }
+            if let Some(def) = &i.definition {
+                c["extension"] = json!([{
+                    "url": "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
+                    "valueString": def,
+                }]);
+            }
+            c
+        })
+        .collect();
+    let mut expansion = json!({
+        "identifier": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "total": e.total,
+        "offset": e.offset,
+        "parameter": parameters,
+    });
+    if !contains.is_empty() {
+        expansion["contains"] = Value::Array(contains);
+    }
+    let vs = &e.value_set;
+    let mut out = json!({"resourceType": "ValueSet"});
+    for (k, v) in [
+        ("url", &vs.url),
+        ("version", &vs.version),
+        ("name", &vs.name),
+        ("title", &vs.title),
+    ] {
+        if let Some(v) = v {
+            out[k] = json!(v);
+        }
+    }
+    out["status"] = json!(vs.status.as_deref().unwrap_or("active"));
+    out["expansion"] = expansion;
+    out
+}

@@ -1,0 +1,451 @@
+//! ValueSet `$expand` and `$validate-code` over HTTP, against value sets over a hierarchy
+//! whose answers are known (tests/data/valuesets.json over codesystem-body-sites.json):
+//!
+//! ```text
+//! body ─┬─ organ ─┬─ heart ─┬─ heart-valve
+//!       │         │         └─ cardiac-tissue (also under tissue)
+//!       │         ├─ lung, kidney
+//!       │         └─ old-organ (retired; also directly under body)
+//!       └─ tissue ── cardiac-tissue
+//! ```
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const BODY: &str = "http://nomen.test/CodeSystem/body";
+
+fn expand(q: &[(&str, &str)]) -> Reply {
+    get(&url(&fixtures().base, "/ValueSet/$expand", q), &[])
+}
+
+fn codes(vs: &Value) -> Vec<String> {
+    vs["expansion"]["contains"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["code"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn expanded(id: &str) -> Vec<String> {
+    let r = expand(&[("url", &format!("http://nomen.test/ValueSet/{id}"))]);
+    assert_eq!(r.status, 200, "{id}: {}", r.body);
+    let mut c = codes(&r.json());
+    c.sort();
+    c
+}
+
+fn sorted(list: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_filter_operator_selects_what_the_hierarchy_says() {
+    let all = [
+        "body",
+        "organ",
+        "heart",
+        "heart-valve",
+        "lung",
+        "kidney",
+        "tissue",
+        "old-organ",
+        "cardiac-tissue",
+    ];
+    let cases: &[(&str, Vec<&str>)] = &[
+        ("body-all", all.to_vec()),
+        (
+            "body-active",
+            all.iter().copied().filter(|c| *c != "old-organ").collect(),
+        ),
+        (
+            "isa-organ",
+            vec![
+                "organ",
+                "heart",
+                "heart-valve",
+                "lung",
+                "kidney",
+                "old-organ",
+                "cardiac-tissue",
+            ],
+        ),
+        (
+            "descendent-of-organ",
+            vec![
+                "heart",
+                "heart-valve",
+                "lung",
+                "kidney",
+                "old-organ",
+                "cardiac-tissue",
+            ],
+        ),
+        ("is-not-a-organ", vec!["body", "tissue"]),
+        (
+            "generalizes-valve",
+            vec!["heart-valve", "heart", "organ", "body"],
+        ),
+        (
+            "child-of-organ",
+            vec!["heart", "lung", "kidney", "old-organ"],
+        ),
+        (
+            "leaf-organ",
+            vec![
+                "heart-valve",
+                "lung",
+                "kidney",
+                "old-organ",
+                "cardiac-tissue",
+            ],
+        ),
+        ("paired", vec!["lung"]),
+        ("in-list", vec!["heart", "lung"]),
+        (
+            "not-in-list",
+            all.iter()
+                .copied()
+                .filter(|c| !["heart", "lung"].contains(c))
+                .collect(),
+        ),
+        ("regex-code", vec!["heart", "heart-valve"]),
+        ("regex-display", vec!["tissue", "cardiac-tissue"]),
+        ("has-see-also", vec!["heart"]),
+        (
+            "no-see-also",
+            all.iter().copied().filter(|c| *c != "heart").collect(),
+        ),
+        ("retired", vec!["old-organ"]),
+        ("inactive", vec!["old-organ"]),
+        ("isa-organ-and-paired", vec!["heart"]),
+        ("listed", vec!["lung", "kidney"]),
+        (
+            "nested",
+            vec![
+                "organ",
+                "heart-valve",
+                "lung",
+                "kidney",
+                "old-organ",
+                "cardiac-tissue",
+            ],
+        ),
+    ];
+    for (id, expected) in cases {
+        assert_eq!(expanded(id), sorted(expected), "{id}");
+    }
+}
+
+#[test]
+fn expansion_records_parameters_used_code_system_and_flags() {
+    let r = expand(&[("url", "http://nomen.test/ValueSet/isa-organ")]);
+    let vs = r.json();
+    assert_eq!(vs["resourceType"], "ValueSet");
+    assert_eq!(vs["expansion"]["total"], 7);
+    let params = vs["expansion"]["parameter"].as_array().unwrap();
+    assert!(
+        params.contains(&json!({"name": "used-codesystem", "valueUri": format!("{BODY}|2.0.0")})),
+        "{params:?}"
+    );
+    let contains = vs["expansion"]["contains"].as_array().unwrap();
+    let old = contains.iter().find(|c| c["code"] == "old-organ").unwrap();
+    assert_eq!(old["inactive"], true);
+    let all = expand(&[("url", "http://nomen.test/ValueSet/body-all")]).json();
+    let body = all["expansion"]["contains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "body")
+        .unwrap()
+        .clone();
+    assert_eq!(body["abstract"], true);
+    assert!(vs["expansion"]["identifier"]
+        .as_str()
+        .unwrap()
+        .starts_with("urn:uuid:"));
+}
+
+#[test]
+fn unsupported_filters_and_broken_value_sets_are_errors_not_empty_matches() {
+    for (id, status, code) in [
+        ("bad-op", 400, "not-supported"),
+        ("bad-property", 400, "not-supported"),
+        ("isa-on-property", 400, "not-supported"),
+        ("bad-regex", 400, "invalid"),
+        ("cycle-a", 400, "invalid"),
+        ("unknown-system", 404, "not-found"),
+    ] {
+        let r = expand(&[("url", &format!("http://nomen.test/ValueSet/{id}"))]);
+        assert_eq!(r.status, status, "{id}: {}", r.body);
+        assert_eq!(r.issue_code(), code, "{id}");
+    }
+    let r = expand(&[("url", "http://nomen.test/ValueSet/cycle-a")]);
+    assert!(r.body.contains("includes itself"), "{}", r.body);
+    let r = expand(&[("url", "http://nomen.test/ValueSet/nope")]);
+    assert_eq!(r.status, 404);
+}
+
+#[test]
+fn paging_concatenates_to_the_whole_expansion_without_duplicates() {
+    let act = "http://terminology.hl7.org/ValueSet/v3-ActCode";
+    let whole = expand(&[("url", act)]).json();
+    let total = whole["expansion"]["total"].as_u64().unwrap() as usize;
+    assert!(total > 1000);
+    let mut paged = Vec::new();
+    let mut offset = 0;
+    while offset < total {
+        let page = expand(&[
+            ("url", act),
+            ("offset", &offset.to_string()),
+            ("count", "100"),
+        ])
+        .json();
+        assert_eq!(page["expansion"]["total"].as_u64().unwrap() as usize, total);
+        assert_eq!(
+            page["expansion"]["offset"].as_u64().unwrap() as usize,
+            offset
+        );
+        paged.extend(codes(&page));
+        offset += 100;
+    }
+    assert_eq!(paged, codes(&whole));
+    assert_eq!(paged.iter().collect::<HashSet<_>>().len(), total);
+}
+
+#[test]
+fn expansions_beyond_the_limit_need_paging() {
+    let s = start(
+        &nomen::http::HttpSettings {
+            expansion_limit: 100,
+            workers: 1,
+            ..Default::default()
+        },
+        |store| nomen::fixtures::load_if_empty(store).unwrap(),
+    );
+    let act = "http://terminology.hl7.org/ValueSet/v3-ActCode";
+    let r = get(&url(&s.base, "/ValueSet/$expand", &[("url", act)]), &[]);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.issue_code(), "too-costly");
+    let r = get(
+        &url(
+            &s.base,
+            "/ValueSet/$expand",
+            &[("url", act), ("count", "50")],
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(codes(&r.json()).len(), 50);
+}
+
+#[test]
+fn text_filter_matches_word_prefixes_ignoring_case_and_accents() {
+    let all = "http://nomen.test/ValueSet/body-all";
+    let f = |text: &str| {
+        let mut c = codes(&expand(&[("url", all), ("filter", text)]).json());
+        c.sort();
+        c
+    };
+    assert_eq!(f("sirdies"), vec!["heart-valve"]);
+    assert_eq!(f("ŠIRD"), vec!["heart", "heart-valve"]);
+    assert_eq!(f("vozt"), vec!["heart-valve"]);
+    assert_eq!(f("card tis"), vec!["cardiac-tissue"]);
+    assert!(f("zzz").is_empty());
+    let r = expand(&[("url", all), ("filter", "sird"), ("_format", "xml")]);
+    assert!(r.body.contains("<total value=\"2\"/>"), "{}", r.body);
+}
+
+#[test]
+fn designations_display_language_and_definitions() {
+    let all = "http://nomen.test/ValueSet/body-all";
+    let vs = expand(&[
+        ("url", all),
+        ("displayLanguage", "lt"),
+        ("includeDesignations", "true"),
+        ("includeDefinition", "true"),
+    ])
+    .json();
+    let contains = vs["expansion"]["contains"].as_array().unwrap();
+    let heart = contains.iter().find(|c| c["code"] == "heart").unwrap();
+    assert_eq!(heart["display"], "Širdis");
+    assert_eq!(heart["designation"].as_array().unwrap().len(), 2);
+    let body = contains.iter().find(|c| c["code"] == "body").unwrap();
+    assert_eq!(
+        body["extension"][0]["valueString"],
+        "Any structure of the body"
+    );
+    let r = get(
+        &url(&fixtures().base, "/ValueSet/$expand", &[("url", all)]),
+        &[("Accept-Language", "lv")],
+    );
+    let heart = r.json()["expansion"]["contains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "heart")
+        .unwrap()
+        .clone();
+    assert_eq!(heart["display"], "Sirds");
+}
+
+#[test]
+fn inline_value_sets_and_instance_level_expansion() {
+    let s = fixtures();
+    let inline = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/inline", "status": "draft",
+        "compose": {"include": [{"system": BODY, "filter": [{"property": "concept", "op": "child-of", "value": "heart"}]}]}});
+    let body = parameters(&[("valueSet", "resource", inline)]);
+    let r = post(
+        &format!("{}/ValueSet/$expand", s.base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut c = codes(&r.json());
+    c.sort();
+    assert_eq!(c, vec!["cardiac-tissue", "heart-valve"]);
+    let r = get(&url(&s.base, "/ValueSet/listed/$expand", &[]), &[]);
+    assert_eq!(codes(&r.json()), vec!["lung", "kidney"]);
+}
+
+#[test]
+fn validate_code_checks_membership_without_expanding() {
+    let s = fixtures();
+    let v = |vs: &str, code: &str| {
+        let r = get(
+            &url(
+                &s.base,
+                "/ValueSet/$validate-code",
+                &[
+                    ("url", &format!("http://nomen.test/ValueSet/{vs}")),
+                    ("system", BODY),
+                    ("code", code),
+                ],
+            ),
+            &[],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    assert_eq!(
+        param(&v("isa-organ", "cardiac-tissue"), "result").unwrap()["valueBoolean"],
+        true
+    );
+    assert_eq!(
+        param(&v("isa-organ", "organ"), "result").unwrap()["valueBoolean"],
+        true
+    );
+    let no = v("isa-organ", "tissue");
+    assert_eq!(param(&no, "result").unwrap()["valueBoolean"], false);
+    assert_eq!(
+        param(&no, "message").unwrap()["valueString"],
+        format!("The provided code '{BODY}#tissue' was not found in the value set 'http://nomen.test/ValueSet/isa-organ|1'")
+    );
+    assert_eq!(
+        param(&no, "issues").unwrap()["resource"]["issue"][0]["details"]["coding"][0]["code"],
+        "not-in-vs"
+    );
+    assert_eq!(
+        param(&v("nested", "heart"), "result").unwrap()["valueBoolean"],
+        false,
+        "excluded"
+    );
+    assert_eq!(
+        param(&v("nested", "lung"), "result").unwrap()["valueBoolean"],
+        true
+    );
+    assert_eq!(
+        param(&v("descendent-of-organ", "organ"), "result").unwrap()["valueBoolean"],
+        false
+    );
+    assert_eq!(
+        param(&v("generalizes-valve", "heart"), "result").unwrap()["valueBoolean"],
+        true
+    );
+    assert_eq!(
+        param(&v("paired", "lung"), "result").unwrap()["valueBoolean"],
+        true
+    );
+    assert_eq!(
+        param(&v("body-active", "old-organ"), "result").unwrap()["valueBoolean"],
+        false
+    );
+    // Membership agrees with expansion for every value set and every code.
+    for id in [
+        "isa-organ",
+        "descendent-of-organ",
+        "is-not-a-organ",
+        "generalizes-valve",
+        "child-of-organ",
+        "leaf-organ",
+        "in-list",
+        "not-in-list",
+        "regex-code",
+        "nested",
+        "listed",
+        "body-active",
+    ] {
+        let members: HashSet<String> = expanded(id).into_iter().collect();
+        for code in [
+            "body",
+            "organ",
+            "heart",
+            "heart-valve",
+            "lung",
+            "kidney",
+            "tissue",
+            "old-organ",
+            "cardiac-tissue",
+        ] {
+            let result = param(&v(id, code), "result").unwrap()["valueBoolean"]
+                .as_bool()
+                .unwrap();
+            assert_eq!(result, members.contains(code), "{id} {code}");
+        }
+    }
+    let cc = parameters(&[
+        (
+            "url",
+            "valueUri",
+            json!("http://nomen.test/ValueSet/child-of-organ"),
+        ),
+        (
+            "codeableConcept",
+            "valueCodeableConcept",
+            json!({"coding": [{"system": BODY, "code": "tissue"}, {"system": BODY, "code": "kidney", "display": "Kidney"}]}),
+        ),
+    ]);
+    let r = post(
+        &format!("{}/ValueSet/$validate-code", s.base),
+        "application/fhir+json",
+        &cc,
+        &[],
+    );
+    assert_eq!(
+        param(&r.json(), "result").unwrap()["valueBoolean"],
+        true,
+        "{}",
+        r.body
+    );
+    let r = get(
+        &url(
+            &s.base,
+            "/ValueSet/$validate-code",
+            &[
+                ("url", "http://nomen.test/ValueSet/nope"),
+                ("system", BODY),
+                ("code", "x"),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 404);
+}
