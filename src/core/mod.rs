@@ -11,6 +11,7 @@ mod expand;
 mod lookup;
 mod resources;
 mod subsumes;
+mod translate;
 mod validate;
 
 use std::sync::{Arc, RwLock};
@@ -26,6 +27,7 @@ pub use expand::{
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
 pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};
+pub use translate::{translate, TranslateMatch, TranslateRequest, TranslateResult};
 pub use validate::{
     validate_code, CodingSource, Issue, IssueSeverity, ValidateCodeRequest, ValidateCodeResult,
 };

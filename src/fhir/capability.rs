@@ -47,6 +47,11 @@ pub const OPERATIONS: &[OperationSpec] = &[
         name: "validate-code",
         definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
     },
+    OperationSpec {
+        resource: "ConceptMap",
+        name: "translate",
+        definition: "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate",
+    },
 ];
 
 /// Resource types served with read and search, and their search parameters.
@@ -160,5 +165,6 @@ pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
         "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
         "codeSystem": systems,
         "validateCode": {"translations": false},
+        "translation": {"needsMap": false},
     })
 }

@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod capability;
+pub mod conceptmap;
 pub mod format;
 pub mod operations;
 pub mod outcome;

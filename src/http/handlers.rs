@@ -16,6 +16,7 @@ use super::respond::{error, render_ok, respond};
 use super::AppState;
 use crate::core::{self, CanonicalKind, CanonicalQuery, ErrorKind, Snapshot};
 use crate::fhir::bundle::{self, SearchControl, Shape};
+use crate::fhir::conceptmap as fhir_conceptmap;
 use crate::fhir::operations::{self, InstanceSystem};
 use crate::fhir::valueset as fhir_valueset;
 use crate::fhir::{capability, FhirError, OperationInput, Problem};
@@ -240,6 +241,28 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             let req = fhir_valueset::validate_request(input, instance, language)?;
             let result = core::validate_in_value_set(snap, &req)?;
             Ok(operations::validate_parameters(&result, &req.coding))
+        }
+        ("ConceptMap", "translate") => {
+            let instance = match call.instance {
+                Some(id) => Some(
+                    snap.catalog
+                        .concept_maps
+                        .iter()
+                        .find(|(_, h)| h.resource_id == id)
+                        .map(|(_, h)| match h.version.as_str() {
+                            "" => h.url.clone(),
+                            v => format!("{}|{v}", h.url),
+                        })
+                        .ok_or_else(|| {
+                            core::CoreError::not_found(format!("ConceptMap/{id} is not known"))
+                        })?,
+                ),
+                None => None,
+            };
+            let req = fhir_conceptmap::translate_request(input, instance)?;
+            Ok(fhir_conceptmap::translate_parameters(&core::translate(
+                snap, &req,
+            )?))
         }
         ("ValueSet", "expand") => {
             let instance = call

@@ -6,6 +6,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Result, StoreError};
+use crate::model::MapElement;
 use crate::model::{
     CanonicalHeader, CodeSystemMeta, Coding, Concept, Designation, PropertyDef, PropertyType,
     PropertyValue, Value, ValueSetDef,
@@ -375,6 +376,65 @@ impl ReadTxn {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([arg], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
+    /// Mapping rows for a code: from its source side (`reverse` false) or its target side,
+    /// optionally only in the given maps.
+    pub fn map_elements(
+        &self,
+        system: Option<&str>,
+        code: &str,
+        reverse: bool,
+        map_id: Option<i64>,
+    ) -> Result<Vec<(i64, MapElement)>> {
+        let sql = if reverse {
+            "SELECT map_id, source_system, source_version, source_code, source_display,
+                    target_system, target_version, target_code, target_display, equivalence,
+                    comment, depends_on, product
+             FROM map_element
+             WHERE target_code = ?1 AND (?2 IS NULL OR target_system = ?2)
+               AND (?3 IS NULL OR map_id = ?3)
+             ORDER BY map_id, rowid"
+        } else {
+            "SELECT map_id, source_system, source_version, source_code, source_display,
+                    target_system, target_version, target_code, target_display, equivalence,
+                    comment, depends_on, product
+             FROM map_element
+             WHERE source_code = ?1 AND (?2 IS NULL OR source_system = ?2)
+               AND (?3 IS NULL OR map_id = ?3)
+             ORDER BY map_id, rowid"
+        };
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![code, system, map_id], |r| {
+            Ok((
+                r.get(0)?,
+                MapElement {
+                    source_system: r.get(1)?,
+                    source_version: r.get(2)?,
+                    source_code: r.get(3)?,
+                    source_display: r.get(4)?,
+                    target_system: r.get(5)?,
+                    target_version: r.get(6)?,
+                    target_code: r.get(7)?,
+                    target_display: r.get(8)?,
+                    equivalence: r.get(9)?,
+                    comment: r.get(10)?,
+                    depends_on: r.get(11)?,
+                    product: r.get(12)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The `source` and `target` scopes of a stored concept map.
+    pub fn concept_map_scope(&self, id: i64) -> Result<(Option<String>, Option<String>)> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT source, target FROM concept_map WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((None, None)))
     }
 
     /// The stored resource JSON of a concept map.

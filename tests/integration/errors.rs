@@ -150,8 +150,8 @@ fn unsupported_operations_methods_and_paths() {
     let r = get(&format!("{}/CodeSystem/$frobnicate", s.base), &[]);
     assert_eq!(r.status, 501);
     assert_eq!(r.issue_code(), "not-supported");
-    let r = get(&format!("{}/ConceptMap/$translate", s.base), &[]);
-    assert_eq!(r.status, 501, "$translate is not implemented yet");
+    let r = get(&format!("{}/ConceptMap/$closure", s.base), &[]);
+    assert_eq!(r.status, 501, "$closure is not implemented yet");
     let r = get(&format!("{}/$everything", s.base), &[]);
     assert_eq!(r.status, 501);
     let r = post(

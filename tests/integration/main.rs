@@ -8,4 +8,5 @@ mod import;
 mod package;
 mod resources;
 mod support;
+mod translate;
 mod valuesets;

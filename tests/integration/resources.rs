@@ -36,12 +36,13 @@ fn capability_statement_lists_what_is_implemented() {
         .iter()
         .find(|r| r["type"] == "ConceptMap")
         .unwrap();
-    assert!(concept_map.get("operation").is_none());
+    assert_eq!(concept_map["operation"][0]["name"], "translate");
     // Every listed operation answers (not 501).
     let listed = ops
         .iter()
         .map(|o| ("CodeSystem", o))
-        .chain(vs_ops.iter().map(|o| ("ValueSet", o)));
+        .chain(vs_ops.iter().map(|o| ("ValueSet", o)))
+        .chain([("ConceptMap", &"translate")]);
     for (kind, op) in listed {
         let r = get(&format!("{}/{kind}/${op}", s.base), &[]);
         assert_ne!(r.status, 501, "{kind} {op}");
@@ -183,6 +184,7 @@ fn value_sets_and_concept_maps_are_stored_whole_and_searchable() {
     );
     assert_eq!(r.json()["total"], 1);
     let r = get(&url(&s.base, "/ConceptMap", &[("name", "v3.Admin")]), &[]);
+    assert_eq!(r.status, 200);
     let maps = r.json();
     assert_eq!(maps["total"], 1, "{}", r.body);
     let r = get(

@@ -1,0 +1,166 @@
+//! ConceptMap `$translate`: forward and reverse, every R4 equivalence, scopes, target
+//! system, a named map or all maps.
+
+use serde_json::{json, Value};
+
+use crate::support::*;
+
+const BODY: &str = "http://nomen.test/CodeSystem/body";
+const MAP: &str = "http://nomen.test/ConceptMap/body-to-organ-codes";
+
+/// `(equivalence, target code)` of every match.
+fn matches(p: &Value) -> Vec<(String, String)> {
+    params(p, "match")
+        .into_iter()
+        .map(|m| {
+            let parts = m["part"].as_array().unwrap();
+            let eq = parts.iter().find(|x| x["name"] == "equivalence").unwrap()["valueCode"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            let code = parts
+                .iter()
+                .find(|x| x["name"] == "concept")
+                .and_then(|c| c["valueCoding"]["code"].as_str())
+                .unwrap_or("")
+                .to_string();
+            (eq, code)
+        })
+        .collect()
+}
+
+fn translate(q: &[(&str, &str)]) -> Value {
+    let r = get(&url(&fixtures().base, "/ConceptMap/$translate", q), &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+fn result(p: &Value) -> bool {
+    param(p, "result").unwrap()["valueBoolean"]
+        .as_bool()
+        .unwrap()
+}
+
+#[test]
+fn forward_translation_reports_every_equivalence() {
+    for (code, expected, ok) in [
+        (
+            "heart",
+            vec![
+                ("equivalent", "H"),
+                ("wider", "CV"),
+                ("equivalent", "O-HEART"),
+            ],
+            true,
+        ),
+        ("lung", vec![("narrower", "LL")], true),
+        ("kidney", vec![("inexact", "K")], true),
+        ("organ", vec![("equal", "ORG"), ("relatedto", "PART")], true),
+        ("body", vec![("subsumes", "B"), ("specializes", "BS")], true),
+        ("tissue", vec![("unmatched", "")], false),
+        ("heart-valve", vec![("disjoint", "H")], false),
+        ("cardiac-tissue", vec![], false),
+    ] {
+        let p = translate(&[("url", MAP), ("system", BODY), ("code", code)]);
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(e, c)| (e.to_string(), c.to_string()))
+            .collect();
+        assert_eq!(matches(&p), expected, "{code}");
+        assert_eq!(result(&p), ok, "{code}");
+        if !ok {
+            assert!(param(&p, "message").is_some(), "{code}");
+        }
+    }
+    let p = translate(&[("url", MAP), ("system", BODY), ("code", "heart")]);
+    let first = &params(&p, "match")[0]["part"];
+    assert_eq!(first[2]["valueUri"], format!("{MAP}|1"));
+}
+
+#[test]
+fn reverse_translation_and_target_system() {
+    let p = translate(&[
+        ("url", MAP),
+        ("system", "http://nomen.test/CodeSystem/organ-codes"),
+        ("code", "H"),
+        ("reverse", "true"),
+    ]);
+    assert_eq!(
+        matches(&p),
+        vec![
+            ("equivalent".into(), "heart".into()),
+            ("disjoint".into(), "heart-valve".into())
+        ]
+    );
+    let p = translate(&[
+        ("url", MAP),
+        ("system", BODY),
+        ("code", "heart"),
+        ("targetsystem", "http://nomen.test/CodeSystem/other"),
+    ]);
+    assert_eq!(matches(&p), vec![("equivalent".into(), "O-HEART".into())]);
+}
+
+#[test]
+fn scopes_all_maps_post_and_errors() {
+    // No map named: every loaded map is searched (the FHIR core gender maps included).
+    let p = translate(&[
+        ("system", "http://hl7.org/fhir/administrative-gender"),
+        ("code", "male"),
+    ]);
+    assert!(result(&p));
+    let codes: Vec<String> = matches(&p).into_iter().map(|(_, c)| c).collect();
+    assert!(codes.contains(&"M".to_string()), "{codes:?}");
+    let p = translate(&[
+        ("source", "http://nomen.test/ValueSet/body-all"),
+        ("system", BODY),
+        ("code", "lung"),
+    ]);
+    assert_eq!(matches(&p), vec![("narrower".into(), "LL".into())]);
+    let p = translate(&[
+        ("source", "http://nomen.test/ValueSet/elsewhere"),
+        ("system", BODY),
+        ("code", "lung"),
+    ]);
+    assert!(!result(&p));
+
+    let body = parameters(&[
+        ("url", "valueUri", json!(MAP)),
+        (
+            "coding",
+            "valueCoding",
+            json!({"system": BODY, "code": "lung"}),
+        ),
+    ]);
+    let r = post(
+        &format!("{}/ConceptMap/$translate", fixtures().base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(matches(&r.json()), vec![("narrower".into(), "LL".into())]);
+    let r = get(
+        &url(
+            &fixtures().base,
+            "/ConceptMap/nomen-test-body-map/$translate",
+            &[("system", BODY), ("code", "kidney")],
+        ),
+        &[],
+    );
+    assert_eq!(matches(&r.json()), vec![("inexact".into(), "K".into())]);
+
+    let r = get(
+        &url(
+            &fixtures().base,
+            "/ConceptMap/$translate",
+            &[("url", "http://nowhere.test/map"), ("code", "x")],
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 404);
+    let r = get(
+        &url(&fixtures().base, "/ConceptMap/$translate", &[("url", MAP)]),
+        &[],
+    );
+    assert_eq!(r.status, 400);
+}
