@@ -23,12 +23,19 @@ for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sle
 curl -sf "$base/healthz" >/dev/null || { cat "$work/server.log"; exit 1; }
 
 ACT=http://terminology.hl7.org/CodeSystem/v3-ActCode
-declare -a names=(healthz lookup validate-code subsumes)
+ACT_VS=http://terminology.hl7.org/ValueSet/v3-ActCode                # 1,302 codes
+ENC_VS=http://terminology.hl7.org/ValueSet/v3-ActEncounterCode      # is-a filter
+GENDER_MAP=http://hl7.org/fhir/ConceptMap/cm-administrative-gender-v3
+declare -a names=(healthz lookup validate-code subsumes vs-validate-code expand-count10 expand-filter translate)
 declare -A paths=(
   [healthz]="/healthz"
   [lookup]="/fhir/CodeSystem/\$lookup?system=$ACT&code=AMB"
   [validate-code]="/fhir/CodeSystem/\$validate-code?url=$ACT&code=AMB&display=ambulatory"
   [subsumes]="/fhir/CodeSystem/\$subsumes?system=$ACT&codeA=_ActEncounterCode&codeB=AMB"
+  [vs-validate-code]="/fhir/ValueSet/\$validate-code?url=$ENC_VS&system=$ACT&code=AMB"
+  [expand-count10]="/fhir/ValueSet/\$expand?url=$ACT_VS&count=10"
+  [expand-filter]="/fhir/ValueSet/\$expand?url=$ACT_VS&filter=ambul&count=10"
+  [translate]="/fhir/ConceptMap/\$translate?url=$GENDER_MAP&system=http://hl7.org/fhir/administrative-gender&code=male"
 )
 # Every path must answer 200 before it is measured.
 for n in "${names[@]}"; do
