@@ -22,7 +22,7 @@ pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use expand::{
     expand, validate_in_value_set, ExpandRequest, Expansion, ExpansionItem, ValueSetSource,
-    ValueSetValidateRequest,
+    ValueSetValidateRequest, VersionRules,
 };
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};

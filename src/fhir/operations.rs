@@ -96,19 +96,28 @@ fn designation_parts(d: &Designation) -> Vec<Value> {
     parts
 }
 
-fn property_value(v: &PropValue) -> Value {
+/// The `value[x]` key and JSON value of a property value.
+pub fn property_value_json(v: &PropValue) -> (&'static str, Value) {
     match v {
-        PropValue::Code(s) => param("value", "valueCode", s),
-        PropValue::String(s) => param("value", "valueString", s),
-        PropValue::DateTime(s) => param("value", "valueDateTime", s),
+        PropValue::Code(s) => ("valueCode", json!(s)),
+        PropValue::String(s) => ("valueString", json!(s)),
+        PropValue::DateTime(s) => ("valueDateTime", json!(s)),
         PropValue::Decimal(s) => match serde_json::from_str::<serde_json::Number>(s) {
-            Ok(n) => json!({"name": "value", "valueDecimal": n}),
-            Err(_) => param("value", "valueString", s),
+            Ok(n) => ("valueDecimal", json!(n)),
+            Err(_) => ("valueString", json!(s)),
         },
-        PropValue::Integer(i) => json!({"name": "value", "valueInteger": i}),
-        PropValue::Boolean(b) => json!({"name": "value", "valueBoolean": b}),
-        PropValue::Coding(c) => json!({"name": "value", "valueCoding": coding_json(c)}),
+        PropValue::Integer(i) => ("valueInteger", json!(i)),
+        PropValue::Boolean(b) => ("valueBoolean", json!(b)),
+        PropValue::Coding(c) => ("valueCoding", coding_json(c)),
     }
+}
+
+fn property_value(v: &PropValue) -> Value {
+    let (key, value) = property_value_json(v);
+    let mut m = Map::new();
+    m.insert("name".into(), json!("value"));
+    m.insert(key.into(), value);
+    Value::Object(m)
 }
 
 /// `$validate-code` inputs (CodeSystem level).

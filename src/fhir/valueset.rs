@@ -4,7 +4,9 @@ use serde_json::{json, Map, Value};
 
 use super::outcome::FhirError;
 use super::params::OperationInput;
-use crate::core::{ExpandRequest, Expansion, ValueSetSource, ValueSetValidateRequest};
+use crate::core::{
+    ExpandRequest, Expansion, ValueSetSource, ValueSetValidateRequest, VersionRules,
+};
 
 /// Which value set a ValueSet operation is about: an inline `valueSet`, the instance
 /// addressed (`ValueSet/{id}/$op`), or `url` (+ `valueSetVersion`).
@@ -74,6 +76,14 @@ pub fn expand_request(
             .string("displayLanguage")?
             .or(accept_language.map(str::to_owned)),
         limit,
+        exclude_not_for_ui: input.boolean("excludeNotForUI")?.unwrap_or(false),
+        properties: input.strings("property")?,
+        versions: VersionRules {
+            defaults: input.strings("system-version")?,
+            forced: input.strings("force-system-version")?,
+            checked: input.strings("check-system-version")?,
+            excluded: input.strings("exclude-system")?,
+        },
     })
 }
 
@@ -104,6 +114,23 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
     }
     if let Some(l) = &req.display_language {
         push("displayLanguage", "valueCode", json!(l));
+    }
+    if req.exclude_not_for_ui {
+        push("excludeNotForUI", "valueBoolean", json!(true));
+    }
+    for p in &req.properties {
+        push("property", "valueString", json!(p));
+    }
+    let rules = &req.versions;
+    for (name, list) in [
+        ("system-version", &rules.defaults),
+        ("force-system-version", &rules.forced),
+        ("check-system-version", &rules.checked),
+        ("exclude-system", &rules.excluded),
+    ] {
+        for canonical in list {
+            push(name, "valueCanonical", json!(canonical));
+        }
     }
     for used in &e.used_code_systems {
         push("used-codesystem", "valueUri", json!(used));
@@ -143,6 +170,18 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
                             }
                         }
                         v["value"] = json!(d.value);
+                        v
+                    })
+                    .collect();
+            }
+            if !i.properties.is_empty() {
+                c["property"] = i
+                    .properties
+                    .iter()
+                    .map(|p| {
+                        let (key, value) = super::operations::property_value_json(&p.value);
+                        let mut v = json!({"code": p.code});
+                        v[key] = value;
                         v
                     })
                     .collect();

@@ -449,3 +449,71 @@ fn validate_code_checks_membership_without_expanding() {
     );
     assert_eq!(r.status, 404);
 }
+
+#[test]
+fn not_for_ui_properties_and_version_rules() {
+    let all = "http://nomen.test/ValueSet/body-all";
+    let vs = expand(&[("url", all), ("excludeNotForUI", "true")]).json();
+    assert!(!codes(&vs).contains(&"body".to_string()));
+    assert_eq!(vs["expansion"]["total"], 8);
+
+    let vs = expand(&[("url", all), ("property", "paired")]).json();
+    let lung = vs["expansion"]["contains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "lung")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        lung["property"],
+        json!([{"code": "paired", "valueBoolean": true}])
+    );
+
+    // The value set names no version: system-version picks one, force-system-version too.
+    for name in ["system-version", "force-system-version"] {
+        let vs = expand(&[("url", all), (name, &format!("{BODY}|1.0.0"))]).json();
+        assert_eq!(codes(&vs), vec!["body", "heart"], "{name}");
+        let used = vs["expansion"]["parameter"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == "used-codesystem")
+            .unwrap()
+            .clone();
+        assert_eq!(used["valueUri"], format!("{BODY}|1.0.0"));
+    }
+    // A value set pinned to 2.0.0: force wins, check refuses.
+    let pinned = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/pinned", "status": "draft",
+        "compose": {"include": [{"system": BODY, "version": "2.0.0", "concept": [{"code": "heart"}]}]}});
+    let endpoint = format!("{}/ValueSet/$expand", fixtures().base);
+    let forced = parameters(&[
+        ("valueSet", "resource", pinned.clone()),
+        (
+            "force-system-version",
+            "valueCanonical",
+            json!(format!("{BODY}|1.0.0")),
+        ),
+    ]);
+    let r = post(&endpoint, "application/fhir+json", &forced, &[]);
+    assert_eq!(
+        r.json()["expansion"]["contains"][0]["display"],
+        "Heart (version 1)",
+        "{}",
+        r.body
+    );
+    let checked = parameters(&[
+        ("valueSet", "resource", pinned),
+        (
+            "check-system-version",
+            "valueCanonical",
+            json!(format!("{BODY}|1.0.0")),
+        ),
+    ]);
+    let r = post(&endpoint, "application/fhir+json", &checked, &[]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("check-system-version"));
+
+    let vs = expand(&[("url", all), ("exclude-system", BODY)]).json();
+    assert_eq!(vs["expansion"]["total"], 0);
+}

@@ -31,6 +31,7 @@ pub fn validate_in_value_set(
         snap,
         stack: Vec::new(),
         used: Vec::new(),
+        versions: Default::default(),
     };
     let vs = engine.source(&req.source)?;
     let vs_name = match (&vs.url, &vs.version) {

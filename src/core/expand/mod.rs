@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::catalog::{compare_versions, split_canonical, Unresolved};
 use super::error::{CoreError, CoreResult, ErrorKind};
 use super::Snapshot;
-use crate::model::{CodeSystemMeta, ConceptSet, Designation, ValueSetDef};
+use crate::model::{CodeSystemMeta, ConceptSet, Designation, PropertyValue, ValueSetDef};
 
 pub use filter::filter_ids;
 pub use membership::{validate_in_value_set, ValueSetValidateRequest};
@@ -43,6 +43,61 @@ pub struct ExpandRequest {
     pub display_language: Option<String>,
     /// Largest expansion returned whole (without `count`); beyond it, `too-costly`.
     pub limit: usize,
+    /// Leave out abstract (not-selectable) concepts.
+    pub exclude_not_for_ui: bool,
+    /// Properties to return with each code (`property`).
+    pub properties: Vec<String>,
+    /// Version rules for the code systems drawn from.
+    pub versions: VersionRules,
+}
+
+/// The `$expand` (and `$validate-code`) parameters that steer code system versions, each
+/// a list of `system|version` canonicals.
+#[derive(Debug, Clone, Default)]
+pub struct VersionRules {
+    /// `system-version`: the version to use where the value set does not say.
+    pub defaults: Vec<String>,
+    /// `force-system-version`: the version to use whatever the value set says.
+    pub forced: Vec<String>,
+    /// `check-system-version`: a version the value set must not contradict.
+    pub checked: Vec<String>,
+    /// `exclude-system`: code systems (optionally versions) to leave out.
+    pub excluded: Vec<String>,
+}
+
+impl VersionRules {
+    fn version_for<'a>(list: &'a [String], system: &str) -> Option<&'a str> {
+        list.iter().find_map(|c| match split_canonical(c) {
+            (url, Some(v)) if url == system => Some(v),
+            _ => None,
+        })
+    }
+
+    /// The version to resolve `system` at, given what the value set says.
+    fn effective<'a>(
+        &'a self,
+        system: &str,
+        stated: Option<&'a str>,
+    ) -> CoreResult<Option<&'a str>> {
+        if let Some(v) = Self::version_for(&self.forced, system) {
+            return Ok(Some(v));
+        }
+        if let (Some(required), Some(stated)) = (Self::version_for(&self.checked, system), stated) {
+            if required != stated {
+                return Err(CoreError::invalid(format!(
+                    "The value set asks for version '{stated}' of the code system '{system}', but check-system-version requires '{required}'"
+                )));
+            }
+        }
+        Ok(stated.or_else(|| Self::version_for(&self.defaults, system)))
+    }
+
+    fn excludes(&self, cs: &CodeSystemMeta) -> bool {
+        self.excluded.iter().any(|c| match split_canonical(c) {
+            (url, None) => url == cs.url,
+            (url, Some(v)) => url == cs.url && v == cs.version,
+        })
+    }
 }
 
 /// One code of an expansion.
@@ -56,6 +111,7 @@ pub struct ExpansionItem {
     pub inactive: bool,
     pub abstract_: bool,
     pub designations: Vec<Designation>,
+    pub properties: Vec<PropertyValue>,
 }
 
 /// The answer of `$expand`.
@@ -96,6 +152,7 @@ struct Engine<'s> {
     snap: &'s Snapshot,
     stack: Vec<String>,
     used: Vec<String>,
+    versions: VersionRules,
 }
 
 impl<'s> Engine<'s> {
@@ -191,8 +248,10 @@ impl<'s> Engine<'s> {
     fn code_system(
         &mut self,
         system: &str,
-        version: Option<&str>,
+        stated: Option<&str>,
     ) -> CoreResult<Arc<CodeSystemMeta>> {
+        let rules = self.versions.clone();
+        let version = rules.effective(system, stated)?;
         let cs = self.snap.catalog.resolve(system, version).map_err(|e| match e {
             Unresolved::UnknownSystem => CoreError::not_found(format!(
                 "A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded"
@@ -218,6 +277,9 @@ impl<'s> Engine<'s> {
         if let Some(system) = &set.system {
             let cs = self.code_system(system, set.version.as_deref())?;
             let mut members = Members::default();
+            if self.versions.excludes(&cs) {
+                return Ok(members);
+            }
             if !set.concepts.is_empty() {
                 for listed in &set.concepts {
                     if let Some(c) = self.snap.txn.concept(cs.id, &listed.code)? {
@@ -270,6 +332,7 @@ pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
         snap,
         stack: Vec::new(),
         used: Vec::new(),
+        versions: req.versions.clone(),
     };
     let vs = engine.source(&req.source)?;
     let mut members = engine.members(&vs)?;
@@ -282,14 +345,19 @@ pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
             .collect();
         members.order = order;
     }
-    if req.active_only {
-        let mut active = Vec::with_capacity(members.order.len());
+    if req.active_only || req.exclude_not_for_ui {
+        let mut kept = Vec::with_capacity(members.order.len());
         for id in &members.order {
-            if snap.txn.concept_by_id(*id)?.is_some_and(|c| !c.inactive) {
-                active.push(*id);
+            let keep = snap.txn.concept_by_id(*id)?.is_some_and(|c| {
+                let hidden =
+                    (req.active_only && c.inactive) || (req.exclude_not_for_ui && c.abstract_);
+                !hidden
+            });
+            if keep {
+                kept.push(*id);
             }
         }
-        members.order = active;
+        members.order = kept;
     }
     let total = members.order.len();
     let wanted = req.count.unwrap_or(total.saturating_sub(req.offset));
@@ -319,7 +387,17 @@ pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
             .as_deref()
             .and_then(|l| super::lookup::preferred_designation(&designations, l))
             .or(c.display);
+        let properties = if req.properties.is_empty() {
+            Vec::new()
+        } else {
+            snap.txn
+                .properties(c.id)?
+                .into_iter()
+                .filter(|p| req.properties.iter().any(|w| w == "*" || w == &p.code))
+                .collect()
+        };
         items.push(ExpansionItem {
+            properties,
             system: cs.url.clone(),
             version: cs.version_opt().map(str::to_owned),
             code: c.code,
