@@ -6,6 +6,7 @@
 //! matches it, so a request never sees half of an import.
 
 mod catalog;
+mod closure;
 mod error;
 mod expand;
 mod lookup;
@@ -19,6 +20,7 @@ use std::sync::{Arc, RwLock};
 use crate::store::{ReadTxn, Store};
 
 pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
+pub use closure::{ClosureEntry, ClosureRequest, ClosureResult, ClosureTables};
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use expand::{
     expand, validate_in_value_set, ExpandRequest, Expansion, ExpansionItem, ValueSetSource,
@@ -36,6 +38,8 @@ pub use validate::{
 pub struct Terminology {
     store: Arc<Store>,
     catalog: RwLock<Arc<Catalog>>,
+    /// The `$closure` tables clients maintain on this server.
+    pub closures: ClosureTables,
 }
 
 /// One consistent view for one request: a read transaction and its catalogue.
@@ -50,6 +54,7 @@ impl Terminology {
         Terminology {
             store,
             catalog: RwLock::new(Arc::new(Catalog::stale())),
+            closures: ClosureTables::default(),
         }
     }
 

@@ -20,7 +20,8 @@ pub struct OperationSpec {
     pub definition: &'static str,
 }
 
-/// Every operation implemented, in the order they are listed.
+/// Every operation implemented, in the order they are listed; `resource` is empty for
+/// system-level operations (`[base]/$name`).
 pub const OPERATIONS: &[OperationSpec] = &[
     OperationSpec {
         resource: "CodeSystem",
@@ -46,6 +47,11 @@ pub const OPERATIONS: &[OperationSpec] = &[
         resource: "ValueSet",
         name: "validate-code",
         definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
+    },
+    OperationSpec {
+        resource: "",
+        name: "closure",
+        definition: "http://hl7.org/fhir/OperationDefinition/ConceptMap-closure",
     },
     OperationSpec {
         resource: "ConceptMap",
@@ -128,6 +134,11 @@ pub fn capability_statement(base: &str) -> Value {
         "rest": [{
             "mode": "server",
             "resource": resources,
+            "operation": OPERATIONS
+                .iter()
+                .filter(|o| o.resource.is_empty())
+                .map(|o| json!({"name": o.name, "definition": o.definition}))
+                .collect::<Vec<_>>(),
         }],
     })
 }
@@ -166,5 +177,6 @@ pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
         "codeSystem": systems,
         "validateCode": {"translations": false},
         "translation": {"needsMap": false},
+        "closure": {"translation": false},
     })
 }

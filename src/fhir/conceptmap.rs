@@ -1,10 +1,10 @@
-//! Parameters ⇄ core types for `ConceptMap/$translate` (R4).
+//! Parameters ⇄ core types for `ConceptMap/$translate` and `$closure` (R4).
 
 use serde_json::{json, Value};
 
 use super::outcome::FhirError;
 use super::params::OperationInput;
-use crate::core::{TranslateRequest, TranslateResult};
+use crate::core::{ClosureRequest, ClosureResult, TranslateRequest, TranslateResult};
 
 /// `$translate` inputs: `code` + `system`, or `coding`, or a `codeableConcept` (its first
 /// coding); the map by `url` (+ `conceptMapVersion`) or the instance addressed.
@@ -68,4 +68,52 @@ pub fn translate_parameters(r: &TranslateResult) -> Value {
         p.push(json!({"name": "match", "part": parts}));
     }
     json!({"resourceType": "Parameters", "parameter": p})
+}
+
+/// `$closure` inputs: `name`, `concept` (Codings, repeatable), `version`.
+pub fn closure_request(input: &OperationInput) -> Result<ClosureRequest, FhirError> {
+    let name = input
+        .string("name")?
+        .ok_or_else(|| FhirError::invalid("$closure needs the 'name' of the closure table"))?;
+    Ok(ClosureRequest {
+        name,
+        concepts: input.codings("concept")?,
+        version: input.string("version")?,
+    })
+}
+
+/// `$closure` result → the ConceptMap of new entries (source subsumed by target).
+pub fn closure_concept_map(r: &ClosureResult) -> Value {
+    let mut groups: Vec<(Option<String>, Option<String>, Vec<Value>)> = Vec::new();
+    for e in &r.entries {
+        let key = (e.source.system.clone(), e.target.system.clone());
+        let element = json!({
+            "code": e.source.code,
+            "target": [{"code": e.target.code, "equivalence": "subsumes"}],
+        });
+        match groups
+            .iter_mut()
+            .find(|(s, t, _)| (s.clone(), t.clone()) == key)
+        {
+            Some(group) => group.2.push(element),
+            None => groups.push((key.0, key.1, vec![element])),
+        }
+    }
+    let groups: Vec<Value> = groups
+        .into_iter()
+        .map(|(source, target, elements)| json!({"source": source, "target": target, "element": elements}))
+        .collect();
+    let mut map = json!({
+        "resourceType": "ConceptMap",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "name": r.name,
+        "version": r.version.to_string(),
+        "status": "active",
+        "experimental": true,
+        "date": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    });
+    if !groups.is_empty() {
+        map["group"] = Value::Array(groups);
+    }
+    map
 }

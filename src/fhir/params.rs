@@ -170,6 +170,21 @@ impl OperationInput {
         }
     }
 
+    /// Every value of a repeatable Coding parameter.
+    pub fn codings(&self, name: &str) -> Result<Vec<Coding>, FhirError> {
+        self.all(name)
+            .map(|param| match param {
+                Param::Text(t) => Ok(coding_from_text(&checked_len(name, t.clone())?)),
+                Param::Element(e) => {
+                    let v = e.get("valueCoding").ok_or_else(|| {
+                        FhirError::invalid(format!("The parameter '{name}' must be a valueCoding"))
+                    })?;
+                    coding_from_json(v, name)
+                }
+            })
+            .collect()
+    }
+
     /// A CodeableConcept parameter, as its codings.
     pub fn codeable_concept(&self, name: &str) -> Result<Option<Vec<Coding>>, FhirError> {
         let mut found = self.all(name);

@@ -46,24 +46,22 @@ pub async fn metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
     })
 }
 
-/// `/fhir/{type}`: search (GET), or a system-level operation, which is not supported.
+/// `/fhir/{type}`: search (GET), or a system-level operation when `type` is `$name`.
 pub async fn type_level(
     req: HttpRequest,
     path: web::Path<String>,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let kind = path.into_inner();
+    if kind.starts_with('$') {
+        return operation(req, payload, state, String::new(), None, kind).await;
+    }
     with_rendering(&req, |rendering| {
-        let result = if kind.starts_with('$') {
-            Err(not_implemented(&format!(
-                "The system-level operation {kind} is not supported"
-            )))
-        } else {
-            resource_kind(&kind).and_then(|k| match *req.method() {
-                Method::GET => guarded(|| search(&req, &state, k)),
-                _ => Err(method_not_allowed(&req, &kind)),
-            })
-        };
+        let result = resource_kind(&kind).and_then(|k| match *req.method() {
+            Method::GET => guarded(|| search(&req, &state, k)),
+            _ => Err(method_not_allowed(&req, &kind)),
+        });
         respond(rendering, result)
     })
 }
@@ -123,7 +121,7 @@ async fn operation(
 ) -> HttpResponse {
     // A GET answered before is served first: its key holds everything that decided the
     // answer (path, query, negotiation headers), and only successes are cached.
-    if req.method() == Method::GET {
+    if req.method() == Method::GET && op != "$closure" {
         if let Some(hit) = ResponseCache::key(&req, &[]).and_then(|k| state.cache.get(&k)) {
             return HttpResponse::Ok()
                 .content_type(hit.content_type)
@@ -139,7 +137,10 @@ async fn operation(
         .iter()
         .any(|o| o.resource == kind && o.name == name);
     if !known {
-        let e = not_implemented(&format!("The operation {op} is not supported on {kind}"));
+        let e = match kind.as_str() {
+            "" => not_implemented(&format!("The system-level operation {op} is not supported")),
+            kind => not_implemented(&format!("The operation {op} is not supported on {kind}")),
+        };
         return error(rendering, &e);
     }
     if !matches!(*req.method(), Method::GET | Method::POST) {
@@ -149,7 +150,12 @@ async fn operation(
         Ok(body) => body,
         Err(e) => return error(rendering, &e),
     };
-    let key = ResponseCache::key(&req, &body);
+    // $closure changes server state: never answered from the cache.
+    let key = if name == "closure" {
+        None
+    } else {
+        ResponseCache::key(&req, &body)
+    };
     if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
         return HttpResponse::Ok()
             .content_type(hit.content_type)
@@ -167,6 +173,7 @@ async fn operation(
             instance: instance.as_deref(),
             language: language.as_deref(),
             expansion_limit: state.expansion_limit,
+            closures: &state.terminology.closures,
         };
         run_operation(&call, &kind, name)
     });
@@ -201,6 +208,7 @@ struct Call<'a> {
     instance: Option<&'a str>,
     language: Option<&'a str>,
     expansion_limit: usize,
+    closures: &'a core::ClosureTables,
 }
 
 fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError> {
@@ -241,6 +249,11 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             let req = fhir_valueset::validate_request(input, instance, language)?;
             let result = core::validate_in_value_set(snap, &req)?;
             Ok(operations::validate_parameters(&result, &req.coding))
+        }
+        ("", "closure") => {
+            let req = fhir_conceptmap::closure_request(input)?;
+            let result = call.closures.closure(snap, &req)?;
+            Ok(fhir_conceptmap::closure_concept_map(&result))
         }
         ("ConceptMap", "translate") => {
             let instance = match call.instance {

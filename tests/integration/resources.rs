@@ -43,6 +43,7 @@ fn capability_statement_lists_what_is_implemented() {
         .map(|o| ("CodeSystem", o))
         .chain(vs_ops.iter().map(|o| ("ValueSet", o)))
         .chain([("ConceptMap", &"translate")]);
+    assert_eq!(cs["rest"][0]["operation"][0]["name"], "closure");
     for (kind, op) in listed {
         let r = get(&format!("{}/{kind}/${op}", s.base), &[]);
         assert_ne!(r.status, 501, "{kind} {op}");

@@ -164,3 +164,103 @@ fn scopes_all_maps_post_and_errors() {
     );
     assert_eq!(r.status, 400);
 }
+
+/// `(source, target)` codes of a closure ConceptMap's entries.
+fn closure_entries(map: &Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for g in map["group"].as_array().into_iter().flatten() {
+        for e in g["element"].as_array().unwrap() {
+            for t in e["target"].as_array().unwrap() {
+                assert_eq!(t["equivalence"], "subsumes");
+                out.push((
+                    e["code"].as_str().unwrap().to_string(),
+                    t["code"].as_str().unwrap().to_string(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn closure_tables_grow_and_replay() {
+    let s = start(
+        &nomen::http::HttpSettings {
+            workers: 1,
+            ..Default::default()
+        },
+        |store| Some(import_paths_for_test(store)),
+    );
+    let endpoint = format!("{}/$closure", s.base);
+    let call = |params: &[(&str, &str, Value)]| {
+        let r = post(&endpoint, "application/fhir+json", &parameters(params), &[]);
+        (
+            r.status,
+            if r.status == 200 {
+                r.json()
+            } else {
+                Value::Null
+            },
+        )
+    };
+    let concept = |code: &str| {
+        (
+            "concept",
+            "valueCoding",
+            json!({"system": BODY, "code": code}),
+        )
+    };
+    let name = ("name", "valueString", json!("t1"));
+
+    let (status, _) = call(&[name.clone(), concept("heart")]);
+    assert_eq!(status, 404, "not initialised yet");
+    let (_, init) = call(&[name.clone()]);
+    assert_eq!(init["resourceType"], "ConceptMap");
+    assert_eq!(init["version"], "0");
+    let (_, v1) = call(&[name.clone(), concept("heart-valve")]);
+    assert!(closure_entries(&v1).is_empty());
+    let (_, v2) = call(&[name.clone(), concept("organ")]);
+    assert_eq!(
+        closure_entries(&v2),
+        vec![("heart-valve".into(), "organ".into())]
+    );
+    let (_, v3) = call(&[name.clone(), concept("heart"), concept("lung")]);
+    assert_eq!(
+        closure_entries(&v3),
+        vec![
+            ("heart".into(), "organ".into()),
+            ("heart-valve".into(), "heart".into()),
+            ("lung".into(), "organ".into())
+        ]
+    );
+    assert_eq!(v3["version"], "3");
+    let (_, again) = call(&[name.clone(), concept("heart")]);
+    assert!(
+        closure_entries(&again).is_empty(),
+        "a concept already in the table adds nothing (and is not a cached answer)"
+    );
+    let (_, replay) = call(&[name.clone(), ("version", "valueString", json!("1"))]);
+    assert_eq!(closure_entries(&replay).len(), 4);
+    let (status, _) = call(&[concept("heart")]);
+    assert_eq!(status, 400);
+    let (status, _) = call(&[
+        name,
+        (
+            "concept",
+            "valueCoding",
+            json!({"system": BODY, "code": "nope"}),
+        ),
+    ]);
+    assert_eq!(status, 404);
+}
+
+fn import_paths_for_test(store: &nomen::store::Store) -> nomen::import::ImportReport {
+    nomen::import::import_paths(
+        store,
+        &[data_dir().join("codesystem-body-sites.json")],
+        &nomen::import::ImportOptions::default(),
+        &indicatif::ProgressBar::hidden(),
+    )
+    .unwrap()
+}
