@@ -215,7 +215,7 @@ fn closure_tables_grow_and_replay() {
 
     let (status, _) = call(&[name.clone(), concept("heart")]);
     assert_eq!(status, 404, "not initialised yet");
-    let (_, init) = call(&[name.clone()]);
+    let (_, init) = call(std::slice::from_ref(&name));
     assert_eq!(init["resourceType"], "ConceptMap");
     assert_eq!(init["version"], "0");
     let (_, v1) = call(&[name.clone(), concept("heart-valve")]);
