@@ -48,17 +48,7 @@ pub fn translate_parameters(r: &TranslateResult) -> Value {
     for m in &r.matches {
         let mut parts = vec![json!({"name": "equivalence", "valueCode": m.equivalence})];
         if let Some(c) = &m.concept {
-            let mut coding = serde_json::Map::new();
-            for (k, v) in [
-                ("system", &c.system),
-                ("version", &c.version),
-                ("code", &c.code),
-                ("display", &c.display),
-            ] {
-                if let Some(v) = v {
-                    coding.insert(k.into(), json!(v));
-                }
-            }
+            let coding = super::operations::coding_json(c);
             parts.push(json!({"name": "concept", "valueCoding": coding}));
         }
         parts.push(json!({"name": "source", "valueUri": m.source}));

@@ -330,7 +330,8 @@ fn parameters(list: Vec<Value>) -> Value {
     json!({"resourceType": "Parameters", "parameter": list})
 }
 
-fn coding_json(c: &Coding) -> Value {
+/// A Coding as FHIR JSON, absent fields left out.
+pub fn coding_json(c: &Coding) -> Value {
     let mut m = Map::new();
     for (k, v) in [
         ("system", &c.system),

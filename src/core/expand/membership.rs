@@ -101,17 +101,7 @@ impl Engine<'_> {
         cs: &CodeSystemMeta,
         concept: &Concept,
     ) -> CoreResult<bool> {
-        let key = format!(
-            "{}|{}",
-            vs.url.as_deref().unwrap_or("(inline)"),
-            vs.version.as_deref().unwrap_or("")
-        );
-        if self.stack.contains(&key) {
-            return Err(self.cycle(vs));
-        }
-        let Some(compose) = vs.compose.as_ref() else {
-            return Err(Self::no_compose(vs));
-        };
+        let (key, compose) = self.enter(vs)?;
         if compose.inactive == Some(false) && concept.inactive {
             return Ok(false);
         }

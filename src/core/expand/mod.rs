@@ -11,7 +11,7 @@ use std::sync::Arc;
 use super::catalog::{compare_versions, split_canonical, Unresolved};
 use super::error::{CoreError, CoreResult, ErrorKind};
 use super::Snapshot;
-use crate::model::{CodeSystemMeta, ConceptSet, Designation, PropertyValue, ValueSetDef};
+use crate::model::{CodeSystemMeta, Compose, ConceptSet, Designation, PropertyValue, ValueSetDef};
 
 pub use filter::filter_ids;
 pub use membership::{validate_in_value_set, ValueSetValidateRequest};
@@ -156,6 +156,21 @@ struct Engine<'s> {
 }
 
 impl<'s> Engine<'s> {
+    /// Checks that `vs` is not already being evaluated (a cycle) and has a compose;
+    /// returns the key to push on the stack while it is evaluated, and the compose.
+    fn enter<'v>(&self, vs: &'v ValueSetDef) -> CoreResult<(String, &'v Compose)> {
+        let key = format!(
+            "{}|{}",
+            vs.url.as_deref().unwrap_or("(inline)"),
+            vs.version.as_deref().unwrap_or("")
+        );
+        if self.stack.contains(&key) {
+            return Err(self.cycle(vs));
+        }
+        let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
+        Ok((key, compose))
+    }
+
     fn cycle(&self, vs: &ValueSetDef) -> CoreError {
         CoreError::invalid(format!(
             "The value set '{}' includes itself through {}",
@@ -206,15 +221,7 @@ impl<'s> Engine<'s> {
     }
 
     fn members(&mut self, vs: &ValueSetDef) -> CoreResult<Members> {
-        let key = format!(
-            "{}|{}",
-            vs.url.as_deref().unwrap_or("(inline)"),
-            vs.version.as_deref().unwrap_or("")
-        );
-        if self.stack.contains(&key) {
-            return Err(self.cycle(vs));
-        }
-        let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
+        let (key, compose) = self.enter(vs)?;
         self.stack.push(key);
         let mut members = Members::default();
         for set in &compose.include {
