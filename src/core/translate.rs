@@ -46,8 +46,36 @@ pub struct TranslateResult {
 /// Equivalences that say the concepts do not match.
 const NEGATIVE: &[&str] = &["unmatched", "disjoint"];
 
+/// How many `other-map` hops an unmapped code may take before the chain is refused.
+const MAX_MAP_CHAIN: usize = 5;
+
 /// Translates a code through the named map, or through every loaded map.
 pub fn translate(snap: &Snapshot, req: &TranslateRequest) -> CoreResult<TranslateResult> {
+    let matches = find_matches(snap, req, 0)?;
+    let result = matches
+        .iter()
+        .any(|m| !NEGATIVE.contains(&m.equivalence.as_str()));
+    let message = (!result).then(|| match &req.system {
+        Some(system) => format!("No mappings could be found for {system}#{}", req.code),
+        None => format!("No mappings could be found for the code '{}'", req.code),
+    });
+    Ok(TranslateResult {
+        result,
+        message,
+        matches,
+    })
+}
+
+fn find_matches(
+    snap: &Snapshot,
+    req: &TranslateRequest,
+    depth: usize,
+) -> CoreResult<Vec<TranslateMatch>> {
+    if depth > MAX_MAP_CHAIN {
+        return Err(CoreError::invalid(format!(
+            "The concept maps' unmapped 'other-map' rules chain more than {MAX_MAP_CHAIN} maps deep"
+        )));
+    }
     let maps: Vec<&(i64, CanonicalHeader)> = match &req.map_url {
         Some(url) => {
             let (url, pipe_version) = split_canonical(url);
@@ -94,10 +122,13 @@ pub fn translate(snap: &Snapshot, req: &TranslateRequest) -> CoreResult<Translat
         } else {
             format!("{}|{}", header.url, header.version)
         };
-        for (_, e) in
+        let rows =
             snap.txn
-                .map_elements(req.system.as_deref(), &req.code, req.reverse, Some(*map_id))?
-        {
+                .map_elements(req.system.as_deref(), &req.code, req.reverse, Some(*map_id))?;
+        if rows.is_empty() && !req.reverse {
+            matches.extend(unmapped(snap, req, *map_id, &map_name, depth)?);
+        }
+        for (_, e) in rows {
             let (system, version, code, display) = if req.reverse {
                 (
                     e.source_system,
@@ -133,16 +164,56 @@ pub fn translate(snap: &Snapshot, req: &TranslateRequest) -> CoreResult<Translat
             });
         }
     }
-    let result = matches
-        .iter()
-        .any(|m| !NEGATIVE.contains(&m.equivalence.as_str()));
-    let message = (!result).then(|| match &req.system {
-        Some(system) => format!("No mappings could be found for {system}#{}", req.code),
-        None => format!("No mappings could be found for the code '{}'", req.code),
-    });
-    Ok(TranslateResult {
-        result,
-        message,
-        matches,
-    })
+    Ok(matches)
+}
+
+/// Applies a map's `group.unmapped` rules to a code the map has no element for.
+fn unmapped(
+    snap: &Snapshot,
+    req: &TranslateRequest,
+    map_id: i64,
+    map_name: &str,
+    depth: usize,
+) -> CoreResult<Vec<TranslateMatch>> {
+    let mut out = Vec::new();
+    for rule in snap.txn.unmapped_rules(map_id)? {
+        if req.system.is_some() && rule.source_system.is_some() && rule.source_system != req.system
+        {
+            continue;
+        }
+        if req.target_system.is_some()
+            && rule.target_system != req.target_system
+            && rule.mode != "other-map"
+        {
+            continue;
+        }
+        let fixed =
+            |code: Option<String>, display: Option<String>, equivalence: &str| TranslateMatch {
+                equivalence: equivalence.to_string(),
+                concept: Some(Coding {
+                    system: rule.target_system.clone(),
+                    version: None,
+                    code,
+                    display,
+                }),
+                source: map_name.to_string(),
+                comment: None,
+            };
+        match rule.mode.as_str() {
+            "provided" => out.push(fixed(Some(req.code.clone()), None, "equal")),
+            "fixed" => out.push(fixed(rule.code.clone(), rule.display.clone(), "equivalent")),
+            "other-map" => {
+                if let Some(url) = &rule.url {
+                    let next = TranslateRequest {
+                        map_url: Some(url.clone()),
+                        map_version: None,
+                        ..req.clone()
+                    };
+                    out.extend(find_matches(snap, &next, depth + 1)?);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
 }

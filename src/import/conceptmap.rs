@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::fhir_json::{array_field, canonical_header, str_field};
-use crate::model::{ConceptMapLoad, MapElement};
+use crate::model::{ConceptMapLoad, MapElement, UnmappedRule};
 
 /// Converts a ConceptMap resource; `Err` explains why it cannot be loaded.
 pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
@@ -15,7 +15,18 @@ pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
             .find_map(|t| str_field(resource, &format!("{name}{t}")))
     };
     let mut elements = Vec::new();
+    let mut unmapped = Vec::new();
     for group in array_field(resource, "group") {
+        if let Some(u) = group.get("unmapped") {
+            unmapped.push(UnmappedRule {
+                source_system: str_field(group, "source"),
+                target_system: str_field(group, "target"),
+                mode: str_field(u, "mode").unwrap_or_default(),
+                code: str_field(u, "code"),
+                display: str_field(u, "display"),
+                url: str_field(u, "url"),
+            });
+        }
         for element in array_field(group, "element") {
             let Some(source_code) = str_field(element, "code") else {
                 continue;
@@ -63,5 +74,6 @@ pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
         target: scope("target"),
         resource_json: resource.to_string(),
         elements,
+        unmapped,
     })
 }

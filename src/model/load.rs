@@ -63,6 +63,20 @@ pub struct ConceptMapLoad {
     pub target: Option<String>,
     pub resource_json: String,
     pub elements: Vec<MapElement>,
+    /// `group.unmapped` of each group that has one.
+    pub unmapped: Vec<UnmappedRule>,
+}
+
+/// What a concept map group says about source codes it has no element for.
+#[derive(Debug, Clone, Default)]
+pub struct UnmappedRule {
+    pub source_system: Option<String>,
+    pub target_system: Option<String>,
+    /// `provided` (the code itself), `fixed` (`code`) or `other-map` (`url`).
+    pub mode: String,
+    pub code: Option<String>,
+    pub display: Option<String>,
+    pub url: Option<String>,
 }
 
 /// One source → target mapping of a concept map (a `group.element.target`, or an element

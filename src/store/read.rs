@@ -6,11 +6,11 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{params, OptionalExtension, Row};
 
 use super::{Result, StoreError};
-use crate::model::MapElement;
 use crate::model::{
     CanonicalHeader, CodeSystemMeta, Coding, Concept, Designation, PropertyDef, PropertyType,
     PropertyValue, Value, ValueSetDef,
 };
+use crate::model::{MapElement, UnmappedRule};
 
 /// A consistent read snapshot of the store. Every query made through one `ReadTxn` sees
 /// the same committed state; dropping it ends the snapshot.
@@ -423,6 +423,25 @@ impl ReadTxn {
                     product: r.get(12)?,
                 },
             ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The `group.unmapped` rules of a stored concept map.
+    pub fn unmapped_rules(&self, map_id: i64) -> Result<Vec<UnmappedRule>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT source_system, target_system, mode, code, display, url
+             FROM map_unmapped WHERE map_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([map_id], |r| {
+            Ok(UnmappedRule {
+                source_system: r.get(0)?,
+                target_system: r.get(1)?,
+                mode: r.get(2)?,
+                code: r.get(3)?,
+                display: r.get(4)?,
+                url: r.get(5)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }

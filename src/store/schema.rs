@@ -143,4 +143,17 @@ CREATE INDEX map_element_map ON map_element(map_id);
     r#"
 ALTER TABLE value_set ADD COLUMN definition TEXT;
 "#,
+    // 3: what a concept map says to do with codes it does not map (group.unmapped).
+    r#"
+CREATE TABLE map_unmapped (
+    map_id        INTEGER NOT NULL REFERENCES concept_map(id) ON DELETE CASCADE,
+    source_system TEXT,
+    target_system TEXT,
+    mode          TEXT NOT NULL,
+    code          TEXT,
+    display       TEXT,
+    url           TEXT
+);
+CREATE INDEX map_unmapped_map ON map_unmapped(map_id);
+"#,
 ];

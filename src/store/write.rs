@@ -271,6 +271,22 @@ impl<'c> WriteTxn<'c> {
             ],
         )?;
         let map_id = self.tx.last_insert_rowid();
+        let mut unmapped = self.tx.prepare(
+            "INSERT INTO map_unmapped (map_id, source_system, target_system, mode, code, display, url)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for u in &load.unmapped {
+            unmapped.execute(params![
+                map_id,
+                u.source_system,
+                u.target_system,
+                u.mode,
+                u.code,
+                u.display,
+                u.url
+            ])?;
+        }
+        drop(unmapped);
         let mut stmt = self.tx.prepare(
             "INSERT INTO map_element (map_id, source_system, source_version, source_code,
                  source_display, target_system, target_version, target_code, target_display,

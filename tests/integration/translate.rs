@@ -264,3 +264,33 @@ fn import_paths_for_test(store: &nomen::store::Store) -> nomen::import::ImportRe
     )
     .unwrap()
 }
+
+#[test]
+fn unmapped_codes_follow_the_group_rule() {
+    let t = |map: &str, code: &str| {
+        let p = translate(&[
+            ("url", &format!("http://nomen.test/ConceptMap/{map}")),
+            ("system", BODY),
+            ("code", code),
+        ]);
+        (result(&p), matches(&p))
+    };
+    assert_eq!(
+        t("unmapped-provided", "heart"),
+        (true, vec![("equivalent".into(), "H".into())]),
+        "mapped codes are not unmapped"
+    );
+    assert_eq!(
+        t("unmapped-provided", "lung"),
+        (true, vec![("equal".into(), "lung".into())])
+    );
+    assert_eq!(
+        t("unmapped-fixed", "lung"),
+        (true, vec![("equivalent".into(), "UNK".into())])
+    );
+    assert_eq!(
+        t("unmapped-other-map", "lung"),
+        (true, vec![("narrower".into(), "LL".into())])
+    );
+    assert_eq!(t("unmapped-other-map", "cardiac-tissue"), (false, vec![]));
+}
