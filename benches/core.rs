@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use nomen::core::{
-    lookup, subsumes, validate_code, CodingSource, LookupRequest, SubsumesRequest, Terminology,
-    ValidateCodeRequest,
+    expand, lookup, subsumes, translate, validate_code, validate_in_value_set, CodingSource,
+    ExpandRequest, LookupRequest, SubsumesRequest, Terminology, TranslateRequest,
+    ValidateCodeRequest, ValueSetSource, ValueSetValidateRequest, VersionRules,
 };
 use nomen::model::Coding;
 use nomen::store::Store;
@@ -74,5 +75,82 @@ fn codesystem_operations(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, codesystem_operations);
+fn value_set_operations(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let t = terminology(&dir);
+    let expand_req = |filter: Option<&str>| ExpandRequest {
+        source: ValueSetSource::Canonical {
+            url: "http://terminology.hl7.org/ValueSet/v3-ActCode".into(),
+            version: None,
+        },
+        filter: filter.map(str::to_owned),
+        offset: 0,
+        count: Some(10),
+        active_only: false,
+        include_designations: false,
+        include_definition: false,
+        display_language: None,
+        limit: 10_000,
+        exclude_not_for_ui: false,
+        properties: Vec::new(),
+        versions: VersionRules::default(),
+    };
+    let paged = expand_req(None);
+    c.bench_function("core/expand-1302-codes-count10", |b| {
+        b.iter(|| {
+            let snap = t.snapshot().unwrap();
+            expand(&snap, &paged).unwrap()
+        })
+    });
+    let filtered = expand_req(Some("ambul"));
+    c.bench_function("core/expand-text-filter", |b| {
+        b.iter(|| {
+            let snap = t.snapshot().unwrap();
+            expand(&snap, &filtered).unwrap()
+        })
+    });
+    let membership = ValueSetValidateRequest {
+        source: ValueSetSource::Canonical {
+            url: "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode".into(),
+            version: None,
+        },
+        coding: ValidateCodeRequest {
+            url: Some(ACT.into()),
+            version: None,
+            codings: vec![Coding {
+                system: Some(ACT.into()),
+                code: Some("AMB".into()),
+                ..Coding::default()
+            }],
+            source: CodingSource::Code,
+            display_language: None,
+            abstract_allowed: true,
+            lenient_display: false,
+        },
+    };
+    c.bench_function("core/valueset-validate-code-is-a", |b| {
+        b.iter(|| {
+            let snap = t.snapshot().unwrap();
+            let r = validate_in_value_set(&snap, &membership).unwrap();
+            assert!(r.result);
+            r
+        })
+    });
+    let translate_req = TranslateRequest {
+        map_url: Some("http://hl7.org/fhir/ConceptMap/cm-administrative-gender-v3".into()),
+        system: Some("http://hl7.org/fhir/administrative-gender".into()),
+        code: "male".into(),
+        ..TranslateRequest::default()
+    };
+    c.bench_function("core/translate", |b| {
+        b.iter(|| {
+            let snap = t.snapshot().unwrap();
+            let r = translate(&snap, &translate_req).unwrap();
+            assert!(r.result);
+            r
+        })
+    });
+}
+
+criterion_group!(benches, codesystem_operations, value_set_operations);
 criterion_main!(benches);
