@@ -43,8 +43,8 @@ pub struct Terminology {
 }
 
 /// One consistent view for one request: a read transaction and its catalogue.
-pub struct Snapshot {
-    pub txn: ReadTxn,
+pub struct Snapshot<'c> {
+    pub txn: ReadTxn<'c>,
     pub catalog: Arc<Catalog>,
 }
 
@@ -70,7 +70,7 @@ impl Terminology {
 
     /// Opens a snapshot, reloading the catalogue if the store changed since it was built
     /// (by this process or by another one importing into the same file).
-    pub fn snapshot(&self) -> CoreResult<Snapshot> {
+    pub fn snapshot(&self) -> CoreResult<Snapshot<'static>> {
         let txn = self.store.read()?;
         let generation = txn.generation()?;
         let current = self
@@ -86,5 +86,39 @@ impl Terminology {
             fresh
         };
         Ok(Snapshot { txn, catalog })
+    }
+
+    /// Runs `f` on a snapshot that also holds `resources` (the request's `tx-resource`
+    /// code systems, value sets and concept maps), visible to this request only. Without
+    /// resources this is an ordinary snapshot.
+    pub fn with_resources<T>(
+        &self,
+        resources: &[crate::model::RequestResource],
+        f: impl FnOnce(&Snapshot) -> CoreResult<T>,
+    ) -> CoreResult<T> {
+        if resources.is_empty() {
+            return f(&self.snapshot()?);
+        }
+        self.store.with_scratch(
+            |txn| {
+                for r in resources {
+                    match r {
+                        crate::model::RequestResource::CodeSystem(load) => {
+                            txn.put_code_system(load)?
+                        }
+                        crate::model::RequestResource::ValueSet(load) => txn.put_value_set(load)?,
+                        crate::model::RequestResource::ConceptMap(load) => {
+                            txn.put_concept_map(load)?
+                        }
+                    };
+                }
+                txn.mark_changed()?;
+                Ok::<(), CoreError>(())
+            },
+            |txn| {
+                let catalog = Arc::new(Catalog::load(&txn)?);
+                f(&Snapshot { txn, catalog })
+            },
+        )
     }
 }

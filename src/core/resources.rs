@@ -73,7 +73,7 @@ impl CanonicalQuery {
     }
 }
 
-impl Snapshot {
+impl Snapshot<'_> {
     /// The resources of `kind` matching `query`, in url and version order.
     pub fn search(&self, kind: CanonicalKind, query: &CanonicalQuery) -> Vec<Hit> {
         match kind {

@@ -10,6 +10,7 @@ pub mod format;
 pub mod operations;
 pub mod outcome;
 pub mod params;
+pub mod resources;
 pub mod valueset;
 
 pub use format::Format;

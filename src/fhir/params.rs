@@ -122,6 +122,20 @@ impl OperationInput {
         }
     }
 
+    /// Every resource of a repeatable resource parameter.
+    pub fn resources<'a>(&'a self, name: &'a str) -> Result<Vec<&'a Value>, FhirError> {
+        self.all(name)
+            .map(|param| match param {
+                Param::Element(e) => e.get("resource").ok_or_else(|| {
+                    FhirError::invalid(format!("The parameter '{name}' must hold a resource"))
+                }),
+                Param::Text(_) => Err(FhirError::invalid(format!(
+                    "The parameter '{name}' is a resource: send it in a POST Parameters body"
+                ))),
+            })
+            .collect()
+    }
+
     /// A non-negative integer parameter.
     pub fn unsigned(&self, name: &str) -> Result<Option<usize>, FhirError> {
         match self.string(name)? {

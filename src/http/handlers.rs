@@ -18,6 +18,7 @@ use crate::core::{self, CanonicalKind, CanonicalQuery, ErrorKind, Snapshot};
 use crate::fhir::bundle::{self, SearchControl, Shape};
 use crate::fhir::conceptmap as fhir_conceptmap;
 use crate::fhir::operations::{self, InstanceSystem};
+use crate::fhir::resources as fhir_resources;
 use crate::fhir::valueset as fhir_valueset;
 use crate::fhir::{capability, FhirError, OperationInput, Problem};
 
@@ -165,17 +166,20 @@ async fn operation(
     let mut generation = None;
     let result = guarded(|| {
         let input = negotiate::operation_input(&req, &body)?;
-        let snap = state.terminology.snapshot()?;
-        generation = Some(snap.catalog.generation);
-        let call = Call {
-            snap: &snap,
-            input: &input,
-            instance: instance.as_deref(),
-            language: language.as_deref(),
-            expansion_limit: state.expansion_limit,
-            closures: &state.terminology.closures,
-        };
-        run_operation(&call, &kind, name)
+        let resources = fhir_resources::request_resources(&input)?;
+        let answer = state.terminology.with_resources(&resources, |snap| {
+            generation = Some(snap.catalog.generation);
+            let call = Call {
+                snap,
+                input: &input,
+                instance: instance.as_deref(),
+                language: language.as_deref(),
+                expansion_limit: state.expansion_limit,
+                closures: &state.terminology.closures,
+            };
+            Ok(run_operation(&call, &kind, name))
+        });
+        answer?
     });
     match result {
         Ok(value) => match render_ok(rendering, &value) {
@@ -202,7 +206,7 @@ async fn operation(
 
 /// Everything an operation call needs besides its name.
 struct Call<'a> {
-    snap: &'a Snapshot,
+    snap: &'a Snapshot<'a>,
     input: &'a OperationInput,
     /// The logical id for instance-level calls.
     instance: Option<&'a str>,

@@ -160,6 +160,27 @@ pub fn import_values(
     Ok(())
 }
 
+/// Converts one resource sent with a request (`tx-resource`) for the store; `Err` says
+/// why it cannot be used.
+pub fn request_resource(resource: &Value) -> Result<crate::model::RequestResource, String> {
+    use crate::model::RequestResource;
+    match resource.get("resourceType").and_then(Value::as_str) {
+        Some("CodeSystem") => codesystem::convert(resource).map(RequestResource::CodeSystem),
+        Some("ValueSet") => fhir_json::canonical_header(resource).map(|header| {
+            RequestResource::ValueSet(ValueSetLoad {
+                header,
+                resource_json: resource.to_string(),
+                definition: valueset::definition(resource),
+            })
+        }),
+        Some("ConceptMap") => conceptmap::convert(resource).map(RequestResource::ConceptMap),
+        Some(other) => Err(format!(
+            "{other} is not a CodeSystem, ValueSet or ConceptMap"
+        )),
+        None => Err("it has no resourceType".into()),
+    }
+}
+
 fn import_resource(
     txn: &mut WriteTxn,
     origin: &str,

@@ -98,3 +98,11 @@ pub struct MapElement {
     /// `product` as JSON, kept verbatim.
     pub product: Option<String>,
 }
+
+/// A resource sent with one request (`tx-resource`), converted for the store.
+#[derive(Debug, Clone)]
+pub enum RequestResource {
+    CodeSystem(CodeSystemLoad),
+    ValueSet(ValueSetLoad),
+    ConceptMap(ConceptMapLoad),
+}

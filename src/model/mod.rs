@@ -12,7 +12,7 @@ mod valueset;
 pub use codesystem::{CodeSystemMeta, HierarchyMeaning, PropertyDef, PropertyType};
 pub use concept::{Coding, Concept, Designation, PropertyValue, Value};
 pub use load::{
-    CanonicalHeader, CodeSystemLoad, ConceptLoad, ConceptMapLoad, MapElement, UnmappedRule,
-    ValueSetLoad,
+    CanonicalHeader, CodeSystemLoad, ConceptLoad, ConceptMapLoad, MapElement, RequestResource,
+    UnmappedRule, ValueSetLoad,
 };
 pub use valueset::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};

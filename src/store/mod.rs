@@ -91,7 +91,7 @@ impl Store {
     }
 
     /// Starts a read snapshot on a pooled connection.
-    pub fn read(&self) -> Result<ReadTxn> {
+    pub fn read(&self) -> Result<ReadTxn<'static>> {
         ReadTxn::begin(self.pool.get()?)
     }
 
@@ -114,6 +114,33 @@ impl Store {
         let mut txn = WriteTxn::new(tx);
         let value = f(&mut txn)?;
         txn.commit()?;
+        Ok(value)
+    }
+}
+
+impl Store {
+    /// Runs `load` then `read` inside one write transaction that is always rolled back:
+    /// the request sees its own resources (`tx-resource`) over the stored content, with
+    /// the same code paths as any read, and nobody else ever sees them. Requests that do
+    /// this take turns on the single writer.
+    pub fn with_scratch<T, E>(
+        &self,
+        load: impl FnOnce(&mut WriteTxn) -> std::result::Result<(), E>,
+        read: impl FnOnce(ReadTxn<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut conn = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let tx = conn.transaction().map_err(StoreError::from)?;
+        let mut txn = WriteTxn::new(tx);
+        load(&mut txn)?;
+        let value = read(ReadTxn::within(txn.connection()))?;
+        // Dropping the transaction rolls it back.
+        drop(txn);
         Ok(value)
     }
 }

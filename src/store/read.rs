@@ -14,8 +14,27 @@ use crate::model::{MapElement, UnmappedRule};
 
 /// A consistent read snapshot of the store. Every query made through one `ReadTxn` sees
 /// the same committed state; dropping it ends the snapshot.
-pub struct ReadTxn {
-    conn: PooledConnection<SqliteConnectionManager>,
+///
+/// A scratch snapshot ([`super::Store::with_scratch`]) reads through the writer's open
+/// transaction instead, and so also sees what the request added to it.
+pub struct ReadTxn<'c> {
+    conn: Conn<'c>,
+}
+
+enum Conn<'c> {
+    Pooled(PooledConnection<SqliteConnectionManager>),
+    Scratch(&'c rusqlite::Connection),
+}
+
+impl std::ops::Deref for Conn<'_> {
+    type Target = rusqlite::Connection;
+
+    fn deref(&self) -> &rusqlite::Connection {
+        match self {
+            Conn::Pooled(c) => c,
+            Conn::Scratch(c) => c,
+        }
+    }
 }
 
 /// A concept as seen from another one (a parent or child): enough to render it.
@@ -39,10 +58,21 @@ fn concept_from_row(row: &Row) -> rusqlite::Result<Concept> {
     })
 }
 
-impl ReadTxn {
-    pub(super) fn begin(conn: PooledConnection<SqliteConnectionManager>) -> Result<ReadTxn> {
+impl<'c> ReadTxn<'c> {
+    pub(super) fn begin(
+        conn: PooledConnection<SqliteConnectionManager>,
+    ) -> Result<ReadTxn<'static>> {
         conn.prepare_cached("BEGIN")?.execute([])?;
-        Ok(ReadTxn { conn })
+        Ok(ReadTxn {
+            conn: Conn::Pooled(conn),
+        })
+    }
+
+    /// Reads inside a transaction someone else owns (and will end).
+    pub(super) fn within(conn: &'c rusqlite::Connection) -> ReadTxn<'c> {
+        ReadTxn {
+            conn: Conn::Scratch(conn),
+        }
     }
 
     /// The content generation: it changes whenever an import or delete commits.
@@ -466,11 +496,13 @@ impl ReadTxn {
     }
 }
 
-impl Drop for ReadTxn {
+impl Drop for ReadTxn<'_> {
     fn drop(&mut self) {
         // A read-only snapshot has nothing to commit; ending it releases the WAL read mark.
-        if let Ok(mut stmt) = self.conn.prepare_cached("ROLLBACK") {
-            let _ = stmt.execute([]);
+        if let Conn::Pooled(conn) = &self.conn {
+            if let Ok(mut stmt) = conn.prepare_cached("ROLLBACK") {
+                let _ = stmt.execute([]);
+            }
         }
     }
 }

@@ -28,6 +28,21 @@ impl<'c> WriteTxn<'c> {
         WriteTxn { tx, changed: false }
     }
 
+    /// The connection inside the transaction (for scratch reads).
+    pub(super) fn connection(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+
+    /// Bumps the content generation: a scratch transaction does so, so that the catalogue
+    /// built inside it is never mistaken for the shared one.
+    pub fn mark_changed(&mut self) -> Result<()> {
+        self.tx.execute(
+            "UPDATE meta SET value = -value - 1 WHERE key = 'generation'",
+            [],
+        )?;
+        Ok(())
+    }
+
     pub(super) fn commit(self) -> Result<()> {
         if self.changed {
             self.tx.execute(

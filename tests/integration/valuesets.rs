@@ -517,3 +517,115 @@ fn not_for_ui_properties_and_version_rules() {
     let vs = expand(&[("url", all), ("exclude-system", BODY)]).json();
     assert_eq!(vs["expansion"]["total"], 0);
 }
+
+#[test]
+fn tx_resources_are_used_for_that_request_only() {
+    let s = fixtures();
+    let cs = json!({"resourceType": "CodeSystem", "id": "tx-only", "url": "http://nomen.test/CodeSystem/tx-only",
+        "version": "1", "status": "draft", "content": "complete",
+        "concept": [{"code": "a", "display": "Alpha", "concept": [{"code": "b", "display": "Beta"}]}]});
+    let vs = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/tx-mixed", "status": "draft",
+    "compose": {"include": [
+        {"system": "http://nomen.test/CodeSystem/tx-only", "filter": [{"property": "concept", "op": "is-a", "value": "a"}]},
+        {"system": BODY, "concept": [{"code": "lung"}]}
+    ]}});
+    let body = parameters(&[
+        (
+            "url",
+            "valueUri",
+            json!("http://nomen.test/ValueSet/tx-mixed"),
+        ),
+        ("tx-resource", "resource", cs.clone()),
+        ("tx-resource", "resource", vs),
+    ]);
+    let r = post(
+        &format!("{}/ValueSet/$expand", s.base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(codes(&r.json()), vec!["a", "b", "lung"]);
+
+    let lookup = parameters(&[
+        (
+            "system",
+            "valueUri",
+            json!("http://nomen.test/CodeSystem/tx-only"),
+        ),
+        ("code", "valueCode", json!("b")),
+        ("tx-resource", "resource", cs),
+    ]);
+    let r = post(
+        &format!("{}/CodeSystem/$lookup", s.base),
+        "application/fhir+json",
+        &lookup,
+        &[],
+    );
+    assert_eq!(
+        param(&r.json(), "display").unwrap()["valueString"],
+        "Beta",
+        "{}",
+        r.body
+    );
+
+    // Nobody else sees them.
+    let r = get(
+        &url(
+            &s.base,
+            "/CodeSystem/$lookup",
+            &[
+                ("system", "http://nomen.test/CodeSystem/tx-only"),
+                ("code", "b"),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 404);
+
+    // A tx-resource with a stored url|version wins for its request, and only there.
+    let revised = json!({"resourceType": "CodeSystem", "url": BODY, "version": "2.0.0", "status": "draft",
+        "content": "complete", "concept": [{"code": "heart", "display": "Heart (request copy)"}]});
+    let body = parameters(&[
+        ("system", "valueUri", json!(BODY)),
+        ("code", "valueCode", json!("heart")),
+        ("tx-resource", "resource", revised),
+    ]);
+    let r = post(
+        &format!("{}/CodeSystem/$lookup", s.base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(
+        param(&r.json(), "display").unwrap()["valueString"],
+        "Heart (request copy)"
+    );
+    let r = get(
+        &url(
+            &s.base,
+            "/CodeSystem/$lookup",
+            &[("system", BODY), ("code", "heart")],
+        ),
+        &[],
+    );
+    assert_eq!(param(&r.json(), "display").unwrap()["valueString"], "Heart");
+
+    let bad = parameters(&[
+        ("system", "valueUri", json!(BODY)),
+        ("code", "valueCode", json!("heart")),
+        (
+            "tx-resource",
+            "resource",
+            json!({"resourceType": "Patient"}),
+        ),
+    ]);
+    let r = post(
+        &format!("{}/CodeSystem/$lookup", s.base),
+        "application/fhir+json",
+        &bad,
+        &[],
+    );
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("tx-resource"), "{}", r.body);
+}

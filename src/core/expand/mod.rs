@@ -149,7 +149,7 @@ impl Members {
 /// Evaluates compose definitions against one snapshot, tracking the value sets being
 /// evaluated (to refuse cycles) and the code systems used.
 struct Engine<'s> {
-    snap: &'s Snapshot,
+    snap: &'s Snapshot<'s>,
     stack: Vec<String>,
     used: Vec<String>,
     versions: VersionRules,
