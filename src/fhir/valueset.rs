@@ -118,6 +118,10 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
     if req.exclude_not_for_ui {
         push("excludeNotForUI", "valueBoolean", json!(true));
     }
+    // Expansions are always flat lists of plain codes, so excludeNested and
+    // excludePostCoordinated hold whatever the client asked; the expansion says so.
+    push("excludeNested", "valueBoolean", json!(true));
+    push("excludePostCoordinated", "valueBoolean", json!(true));
     for p in &req.properties {
         push("property", "valueString", json!(p));
     }

@@ -155,6 +155,7 @@ fn expansion_records_parameters_used_code_system_and_flags() {
         params.contains(&json!({"name": "used-codesystem", "valueUri": format!("{BODY}|2.0.0")})),
         "{params:?}"
     );
+    assert!(params.contains(&json!({"name": "excludeNested", "valueBoolean": true})));
     let contains = vs["expansion"]["contains"].as_array().unwrap();
     let old = contains.iter().find(|c| c["code"] == "old-organ").unwrap();
     assert_eq!(old["inactive"], true);
