@@ -201,3 +201,28 @@ fn value_sets_and_concept_maps_are_stored_whole_and_searchable() {
         &r.body[..r.body.len().min(500)]
     );
 }
+
+/// `fhir-profiles/CapabilityStatement-nomen.json` is the CapabilityStatement the server
+/// serves (with its base URL as `{base}`); this fails when the code and the committed
+/// file differ. `NOMEN_UPDATE_PROFILES=1` rewrites the file.
+#[test]
+fn published_capability_statement_matches_the_server() {
+    let s = fixtures();
+    let served = get(&format!("{}/metadata", s.base), &[])
+        .body
+        .replace(&s.base, "{base}");
+    let served: serde_json::Value = serde_json::from_str(&served).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fhir-profiles/CapabilityStatement-nomen.json");
+    if std::env::var("NOMEN_UPDATE_PROFILES").is_ok() {
+        std::fs::write(&path, serde_json::to_string_pretty(&served).unwrap() + "\n").unwrap();
+    }
+    let committed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&path).expect("fhir-profiles/CapabilityStatement-nomen.json"),
+    )
+    .unwrap();
+    assert_eq!(
+        served, committed,
+        "the served CapabilityStatement changed: run with NOMEN_UPDATE_PROFILES=1 and commit"
+    );
+}
