@@ -23,8 +23,8 @@ pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
 pub use closure::{ClosureEntry, ClosureRequest, ClosureResult, ClosureTables};
 pub use error::{CoreError, CoreResult, ErrorKind};
 pub use expand::{
-    expand, validate_in_value_set, ExpandRequest, Expansion, ExpansionItem, ValueSetSource,
-    ValueSetValidateRequest, VersionRules,
+    expand, expand_with, validate_in_value_set, ExpandRequest, Expansion, ExpansionCache,
+    ExpansionItem, ValueSetSource, ValueSetValidateRequest, VersionRules,
 };
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
@@ -40,6 +40,8 @@ pub struct Terminology {
     catalog: RwLock<Arc<Catalog>>,
     /// The `$closure` tables clients maintain on this server.
     pub closures: ClosureTables,
+    /// Value set selections reused across pages of the same expansion.
+    pub expansions: ExpansionCache,
 }
 
 /// One consistent view for one request: a read transaction and its catalogue.
@@ -55,6 +57,7 @@ impl Terminology {
             store,
             catalog: RwLock::new(Arc::new(Catalog::stale())),
             closures: ClosureTables::default(),
+            expansions: ExpansionCache::default(),
         }
     }
 

@@ -176,6 +176,7 @@ async fn operation(
                 language: language.as_deref(),
                 expansion_limit: state.expansion_limit,
                 closures: &state.terminology.closures,
+                expansions: &state.terminology.expansions,
             };
             Ok(run_operation(&call, &kind, name))
         });
@@ -213,6 +214,7 @@ struct Call<'a> {
     language: Option<&'a str>,
     expansion_limit: usize,
     closures: &'a core::ClosureTables,
+    expansions: &'a core::ExpansionCache,
 }
 
 fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError> {
@@ -288,10 +290,8 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
                 .transpose()?;
             let req =
                 fhir_valueset::expand_request(input, instance, language, call.expansion_limit)?;
-            Ok(fhir_valueset::expansion_resource(
-                &core::expand(snap, &req)?,
-                &req,
-            ))
+            let expansion = core::expand_with(snap, &req, Some(call.expansions))?;
+            Ok(fhir_valueset::expansion_resource(&expansion, &req))
         }
         (kind, name) => Err(not_implemented(&format!(
             "The operation ${name} is not supported on {kind}"

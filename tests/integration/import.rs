@@ -191,3 +191,56 @@ fn cached_answers_follow_an_import_made_by_another_process() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn cached_expansions_follow_an_import() {
+    use crate::support::*;
+    let s = start(
+        &nomen::http::HttpSettings {
+            workers: 1,
+            cache_entries: 0,
+            ..Default::default()
+        },
+        |store| {
+            Some(
+                import_paths(
+                    store,
+                    &[data_dir()],
+                    &ImportOptions::default(),
+                    &ProgressBar::hidden(),
+                )
+                .unwrap(),
+            )
+        },
+    );
+    let page = |offset: &str| {
+        let q = [
+            ("url", "http://nomen.test/ValueSet/body-all"),
+            ("count", "2"),
+            ("offset", offset),
+        ];
+        get(&url(&s.base, "/ValueSet/$expand", &q), &[]).json()["expansion"]["total"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(page("0"), 9);
+    assert_eq!(page("2"), 9, "the next page reuses the selection");
+    let grown = std::fs::read_to_string(data_dir().join("codesystem-body-sites.json"))
+        .unwrap()
+        .replace(
+            r#"{"code": "kidney", "display": "Kidney"}"#,
+            r#"{"code": "kidney", "display": "Kidney"}, {"code": "liver", "display": "Liver"}"#,
+        );
+    assert!(grown.contains("liver"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("grown.json");
+    std::fs::write(&file, grown).unwrap();
+    import_paths(
+        &Store::open(&s.db).unwrap(),
+        &[file],
+        &ImportOptions::default(),
+        &ProgressBar::hidden(),
+    )
+    .unwrap();
+    assert_eq!(page("4"), 10, "a new generation is a new selection");
+}

@@ -334,7 +334,88 @@ impl<'s> Engine<'s> {
 
 /// Expands a value set: computes its members, applies `filter` and `activeOnly`, and
 /// renders only the requested page.
+/// The members of a value set under one request's selection rules, before paging: what
+/// the expansion cache keeps.
+pub struct Selection {
+    value_set: ValueSetDef,
+    order: Vec<i64>,
+    systems: HashMap<i64, Arc<CodeSystemMeta>>,
+    used: Vec<String>,
+}
+
+/// Cached selections, keyed by everything that decides them and the store generation, so
+/// paging through a large value set evaluates its compose once.
+pub struct ExpansionCache {
+    entries: quick_cache::sync::Cache<String, Arc<Selection>>,
+}
+
+impl Default for ExpansionCache {
+    fn default() -> Self {
+        ExpansionCache {
+            entries: quick_cache::sync::Cache::new(256),
+        }
+    }
+}
+
+impl ExpansionCache {
+    /// The key of a request at a generation, or `None` when it must not be cached (a
+    /// scratch snapshot with request resources, whose generation is negative).
+    fn key(snap: &Snapshot, req: &ExpandRequest) -> Option<String> {
+        let generation = snap.catalog.generation;
+        if generation < 0 {
+            return None;
+        }
+        let source = match &req.source {
+            ValueSetSource::Canonical { url, version } => {
+                format!("{url}|{}", version.as_deref().unwrap_or(""))
+            }
+            ValueSetSource::Inline(vs) => serde_json::to_string(vs).ok()?,
+        };
+        let v = &req.versions;
+        Some(format!(
+            "{generation}\u{0}{source}\u{0}{:?}\u{0}{}{}\u{0}{:?}{:?}{:?}{:?}",
+            req.filter,
+            req.active_only,
+            req.exclude_not_for_ui,
+            v.defaults,
+            v.forced,
+            v.checked,
+            v.excluded
+        ))
+    }
+}
+
+/// Expands a value set: computes (or takes from `cache`) its selected members, then
+/// renders only the requested page.
 pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
+    expand_with(snap, req, None)
+}
+
+/// [`expand`] with an expansion cache.
+pub fn expand_with(
+    snap: &Snapshot,
+    req: &ExpandRequest,
+    cache: Option<&ExpansionCache>,
+) -> CoreResult<Expansion> {
+    let key = cache.and_then(|_| ExpansionCache::key(snap, req));
+    let cached = match (cache, &key) {
+        (Some(c), Some(k)) => c.entries.get(k),
+        _ => None,
+    };
+    let selection = match cached {
+        Some(hit) => hit,
+        None => {
+            let fresh = Arc::new(select(snap, req)?);
+            if let (Some(c), Some(k)) = (cache, key) {
+                c.entries.insert(k, fresh.clone());
+            }
+            fresh
+        }
+    };
+    render_page(snap, req, &selection)
+}
+
+fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
     let mut engine = Engine {
         snap,
         stack: Vec::new(),
@@ -366,6 +447,21 @@ pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
         }
         members.order = kept;
     }
+    Ok(Selection {
+        value_set: vs,
+        order: members.order,
+        systems: members.systems,
+        used: engine.used,
+    })
+}
+
+fn render_page(
+    snap: &Snapshot,
+    req: &ExpandRequest,
+    selection: &Selection,
+) -> CoreResult<Expansion> {
+    let members = selection;
+    let vs = &selection.value_set;
     let total = members.order.len();
     let wanted = req.count.unwrap_or(total.saturating_sub(req.offset));
     if wanted > req.limit {
@@ -424,10 +520,10 @@ pub fn expand(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Expansion> {
         });
     }
     Ok(Expansion {
-        value_set: vs,
+        value_set: vs.clone(),
         total,
         offset: req.offset,
-        used_code_systems: engine.used,
+        used_code_systems: selection.used.clone(),
         items,
     })
 }
