@@ -94,6 +94,8 @@ fn value_set_operations(c: &mut Criterion) {
         exclude_not_for_ui: false,
         properties: Vec::new(),
         versions: VersionRules::default(),
+        date: None,
+        designations: Vec::new(),
     };
     let paged = expand_req(None);
     c.bench_function("core/expand-1302-codes-count10", |b| {

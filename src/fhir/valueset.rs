@@ -77,6 +77,8 @@ pub fn expand_request(
             .or(accept_language.map(str::to_owned)),
         limit,
         exclude_not_for_ui: input.boolean("excludeNotForUI")?.unwrap_or(false),
+        date: input.string("date")?,
+        designations: input.strings("designation")?,
         properties: input.strings("property")?,
         versions: VersionRules {
             defaults: input.strings("system-version")?,
@@ -117,6 +119,12 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
     }
     if req.exclude_not_for_ui {
         push("excludeNotForUI", "valueBoolean", json!(true));
+    }
+    if let Some(d) = &req.date {
+        push("date", "valueDateTime", json!(d));
+    }
+    for d in &req.designations {
+        push("designation", "valueString", json!(d));
     }
     // Expansions are always flat lists of plain codes, so excludeNested and
     // excludePostCoordinated hold whatever the client asked; the expansion says so.

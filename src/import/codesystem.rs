@@ -105,6 +105,7 @@ pub fn convert(resource: &Value) -> Result<CodeSystemLoad, String> {
         value_set: str_field(resource, "valueSet"),
         language: str_field(resource, "language"),
         supplements: str_field(resource, "supplements"),
+        date: str_field(resource, "date"),
         concept_count: concepts.len() as i64,
         properties,
     };

@@ -29,6 +29,8 @@ pub struct CodeSystemMeta {
     pub language: Option<String>,
     /// For supplements, the canonical of the code system supplemented.
     pub supplements: Option<String>,
+    /// `CodeSystem.date`: when this version was published.
+    pub date: Option<String>,
     pub concept_count: i64,
     pub properties: Vec<PropertyDef>,
 }

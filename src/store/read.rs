@@ -88,7 +88,7 @@ impl<'c> ReadTxn<'c> {
         let mut stmt = self.conn.prepare(
             "SELECT id, resource_id, url, version, name, title, status, content,
                     hierarchy_meaning, case_sensitive, value_set, language, supplements,
-                    concept_count
+                    concept_count, date
              FROM code_system ORDER BY url, version",
         )?;
         let mut systems = stmt
@@ -108,6 +108,7 @@ impl<'c> ReadTxn<'c> {
                     language: r.get(11)?,
                     supplements: r.get(12)?,
                     concept_count: r.get(13)?,
+                    date: r.get(14)?,
                     properties: Vec::new(),
                 })
             })?

@@ -156,4 +156,8 @@ CREATE TABLE map_unmapped (
 );
 CREATE INDEX map_unmapped_map ON map_unmapped(map_id);
 "#,
+    // 4: code system dates, for expansions as of a date (`date`, `compose.lockedDate`).
+    r#"
+ALTER TABLE code_system ADD COLUMN date TEXT;
+"#,
 ];

@@ -630,3 +630,55 @@ fn tx_resources_are_used_for_that_request_only() {
     assert_eq!(r.status, 400);
     assert!(r.body.contains("tx-resource"), "{}", r.body);
 }
+
+#[test]
+fn expansions_as_of_a_date_and_chosen_designations() {
+    let all = "http://nomen.test/ValueSet/body-all";
+    let vs = expand(&[("url", all), ("date", "2025-06-01")]).json();
+    assert_eq!(
+        codes(&vs),
+        vec!["body", "heart"],
+        "version 1.0.0 was current then"
+    );
+    let vs = expand(&[("url", all), ("date", "2026-12-31")]).json();
+    assert_eq!(vs["expansion"]["total"], 9);
+    let r = expand(&[("url", all), ("date", "2024-01-01")]);
+    assert_eq!(r.status, 404, "{}", r.body);
+
+    let locked = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/locked", "status": "draft",
+        "compose": {"lockedDate": "2025-02-01", "include": [{"system": BODY}]}});
+    let body = parameters(&[("valueSet", "resource", locked)]);
+    let r = post(
+        &format!("{}/ValueSet/$expand", fixtures().base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(codes(&r.json()), vec!["body", "heart"], "{}", r.body);
+
+    let designations = |token: &str, code: &str| -> Vec<String> {
+        let vs = expand(&[("url", all), ("designation", token)]).json();
+        let c = vs["expansion"]["contains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["code"] == code)
+            .unwrap()
+            .clone();
+        c["designation"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|d| d["value"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(designations("lt", "heart"), vec!["Širdis"]);
+    assert_eq!(designations("lv", "heart"), vec!["Sirds"]);
+    assert_eq!(
+        designations("http://snomed.info/sct|900000000000013009", "organ"),
+        vec!["Organas"]
+    );
+    assert!(designations("http://snomed.info/sct|900000000000013009", "heart").is_empty());
+}

@@ -32,6 +32,7 @@ pub fn validate_in_value_set(
         stack: Vec::new(),
         used: Vec::new(),
         versions: Default::default(),
+        as_of: None,
     };
     let vs = engine.source(&req.source)?;
     let vs_name = match (&vs.url, &vs.version) {

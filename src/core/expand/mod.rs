@@ -49,6 +49,11 @@ pub struct ExpandRequest {
     pub properties: Vec<String>,
     /// Version rules for the code systems drawn from.
     pub versions: VersionRules,
+    /// Expand as of this date (`date`): code systems whose version the value set does not
+    /// name are taken at their newest version published on or before it.
+    pub date: Option<String>,
+    /// Designations to return (`designation`): languages or `system|code` uses.
+    pub designations: Vec<String>,
 }
 
 /// The `$expand` (and `$validate-code`) parameters that steer code system versions, each
@@ -153,6 +158,9 @@ struct Engine<'s> {
     stack: Vec<String>,
     used: Vec<String>,
     versions: VersionRules,
+    /// The date versions are resolved at (request `date`, or the `lockedDate` of the
+    /// value set being evaluated).
+    as_of: Option<String>,
 }
 
 impl<'s> Engine<'s> {
@@ -169,6 +177,29 @@ impl<'s> Engine<'s> {
         }
         let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
         Ok((key, compose))
+    }
+
+    /// The newest version of `system` published on or before `as_of` (dates compared by
+    /// their `YYYY-MM-DD` part; undated versions never qualify).
+    fn version_as_of(&self, system: &str, as_of: &str) -> CoreResult<String> {
+        let day = |d: &str| d.chars().take(10).collect::<String>();
+        let limit = day(as_of);
+        self.snap
+            .catalog
+            .versions(system)
+            .into_iter()
+            .filter(|cs| cs.date.as_deref().is_some_and(|d| day(d) <= limit))
+            .max_by(|a, b| {
+                day(a.date.as_deref().unwrap_or(""))
+                    .cmp(&day(b.date.as_deref().unwrap_or("")))
+                    .then_with(|| compare_versions(&a.version, &b.version))
+            })
+            .map(|cs| cs.version.clone())
+            .ok_or_else(|| {
+                CoreError::not_found(format!(
+                    "No version of the CodeSystem '{system}' was published on or before {as_of}"
+                ))
+            })
     }
 
     fn cycle(&self, vs: &ValueSetDef) -> CoreError {
@@ -223,6 +254,10 @@ impl<'s> Engine<'s> {
     fn members(&mut self, vs: &ValueSetDef) -> CoreResult<Members> {
         let (key, compose) = self.enter(vs)?;
         self.stack.push(key);
+        let outer_date = self.as_of.clone();
+        if let Some(locked) = &compose.locked_date {
+            self.as_of = Some(locked.clone());
+        }
         let mut members = Members::default();
         for set in &compose.include {
             let included = self.concept_set(set)?;
@@ -249,6 +284,7 @@ impl<'s> Engine<'s> {
             members.retain(|id| !inactive.contains(&id));
         }
         self.stack.pop();
+        self.as_of = outer_date;
         Ok(members)
     }
 
@@ -258,7 +294,13 @@ impl<'s> Engine<'s> {
         stated: Option<&str>,
     ) -> CoreResult<Arc<CodeSystemMeta>> {
         let rules = self.versions.clone();
-        let version = rules.effective(system, stated)?;
+        let mut version = rules.effective(system, stated)?.map(str::to_owned);
+        if version.is_none() {
+            if let Some(as_of) = &self.as_of {
+                version = Some(self.version_as_of(system, as_of)?);
+            }
+        }
+        let version = version.as_deref();
         let cs = self.snap.catalog.resolve(system, version).map_err(|e| match e {
             Unresolved::UnknownSystem => CoreError::not_found(format!(
                 "A definition for CodeSystem '{system}' could not be found, so the value set cannot be expanded"
@@ -332,8 +374,6 @@ impl<'s> Engine<'s> {
     }
 }
 
-/// Expands a value set: computes its members, applies `filter` and `activeOnly`, and
-/// renders only the requested page.
 /// The members of a value set under one request's selection rules, before paging: what
 /// the expansion cache keeps.
 pub struct Selection {
@@ -343,8 +383,9 @@ pub struct Selection {
     used: Vec<String>,
 }
 
-/// Cached selections, keyed by everything that decides them and the store generation, so
-/// paging through a large value set evaluates its compose once.
+/// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
+/// field that changes which codes are selected, or in what order) and the store
+/// generation, so paging through a large value set evaluates its compose once.
 pub struct ExpansionCache {
     entries: quick_cache::sync::Cache<String, Arc<Selection>>,
 }
@@ -365,23 +406,20 @@ impl ExpansionCache {
         if generation < 0 {
             return None;
         }
-        let source = match &req.source {
-            ValueSetSource::Canonical { url, version } => {
-                format!("{url}|{}", version.as_deref().unwrap_or(""))
-            }
-            ValueSetSource::Inline(vs) => serde_json::to_string(vs).ok()?,
+        // Every field decides the selection except those that only shape the page, which
+        // are reset here; a field added later is part of the key unless reset too.
+        let selection = ExpandRequest {
+            offset: 0,
+            count: None,
+            limit: 0,
+            include_designations: false,
+            include_definition: false,
+            display_language: None,
+            properties: Vec::new(),
+            designations: Vec::new(),
+            ..req.clone()
         };
-        let v = &req.versions;
-        Some(format!(
-            "{generation}\u{0}{source}\u{0}{:?}\u{0}{}{}\u{0}{:?}{:?}{:?}{:?}",
-            req.filter,
-            req.active_only,
-            req.exclude_not_for_ui,
-            v.defaults,
-            v.forced,
-            v.checked,
-            v.excluded
-        ))
+        Some(format!("{generation}\u{0}{selection:?}"))
     }
 }
 
@@ -421,6 +459,7 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         stack: Vec::new(),
         used: Vec::new(),
         versions: req.versions.clone(),
+        as_of: req.date.clone(),
     };
     let vs = engine.source(&req.source)?;
     let mut members = engine.members(&vs)?;
@@ -480,7 +519,8 @@ fn render_page(
         let Some(c) = snap.txn.concept_by_id(*id)? else {
             continue;
         };
-        let designations = if req.include_designations || req.display_language.is_some() {
+        let wants_designations = req.include_designations || !req.designations.is_empty();
+        let designations = if wants_designations || req.display_language.is_some() {
             snap.txn.designations(c.id)?
         } else {
             Vec::new()
@@ -512,7 +552,12 @@ fn render_page(
             },
             inactive: c.inactive,
             abstract_: c.abstract_,
-            designations: if req.include_designations {
+            designations: if !req.designations.is_empty() {
+                designations
+                    .into_iter()
+                    .filter(|d| designation_wanted(d, &req.designations))
+                    .collect()
+            } else if req.include_designations {
                 designations
             } else {
                 Vec::new()
@@ -525,5 +570,21 @@ fn render_page(
         offset: req.offset,
         used_code_systems: selection.used.clone(),
         items,
+    })
+}
+
+/// Whether a designation matches one of the `designation` tokens: a language (or its
+/// primary subtag), or a `system|code` use.
+fn designation_wanted(d: &Designation, tokens: &[String]) -> bool {
+    tokens.iter().any(|t| match t.split_once('|') {
+        Some((system, code)) => d.use_.as_ref().is_some_and(|u| {
+            u.code.as_deref() == Some(code)
+                && (system.is_empty() || u.system.as_deref() == Some(system))
+        }),
+        None => d.language.as_deref().is_some_and(|l| {
+            l.eq_ignore_ascii_case(t)
+                || l.to_ascii_lowercase()
+                    .starts_with(&format!("{}-", t.to_ascii_lowercase()))
+        }),
     })
 }
