@@ -33,6 +33,8 @@ pub struct CanonicalQuery {
     pub title: Option<String>,
     pub status: Option<String>,
     pub id: Option<String>,
+    /// ValueSet only: value sets whose compose names this code system (or value set).
+    pub reference: Option<String>,
 }
 
 /// Kept for readability at call sites that search code systems.
@@ -75,7 +77,20 @@ impl CanonicalQuery {
 
 impl Snapshot<'_> {
     /// The resources of `kind` matching `query`, in url and version order.
-    pub fn search(&self, kind: CanonicalKind, query: &CanonicalQuery) -> Vec<Hit> {
+    pub fn search(&self, kind: CanonicalKind, query: &CanonicalQuery) -> CoreResult<Vec<Hit>> {
+        let mut hits = self.search_headers(kind, query);
+        if let Some(reference) = &query.reference {
+            let referencing: std::collections::HashSet<i64> = self
+                .txn
+                .value_sets_referencing(reference)?
+                .into_iter()
+                .collect();
+            hits.retain(|h| referencing.contains(&h.store_id));
+        }
+        Ok(hits)
+    }
+
+    fn search_headers(&self, kind: CanonicalKind, query: &CanonicalQuery) -> Vec<Hit> {
         match kind {
             CanonicalKind::CodeSystem => self
                 .catalog
@@ -142,7 +157,7 @@ impl Snapshot<'_> {
             ..CanonicalQuery::default()
         };
         let hit = self
-            .search(kind, &query)
+            .search(kind, &query)?
             .into_iter()
             .next()
             .ok_or_else(|| CoreError::not_found(format!("{}/{id} is not known", kind.name())))?;

@@ -81,6 +81,7 @@ pub const RESOURCES: &[(&str, &[(&str, &str)])] = &[
             ("name", "string"),
             ("title", "string"),
             ("status", "token"),
+            ("reference", "uri"),
         ],
     ),
     (

@@ -337,6 +337,7 @@ fn search(req: &HttpRequest, state: &AppState, kind: CanonicalKind) -> Result<Va
             ("title", _) => &mut query.title,
             ("status", _) => &mut query.status,
             ("_id", _) => &mut query.id,
+            ("reference", CanonicalKind::ValueSet) => &mut query.reference,
             (k, _) if k.starts_with('_') => continue,
             (other, _) => {
                 return Err(FhirError::invalid(format!(
@@ -349,7 +350,7 @@ fn search(req: &HttpRequest, state: &AppState, kind: CanonicalKind) -> Result<Va
         *slot = Some(v.clone());
     }
     let snap = state.terminology.snapshot()?;
-    let hits = snap.search(kind, &query);
+    let hits = snap.search(kind, &query)?;
     let total = hits.len();
     let page = if control.shape == Shape::Count {
         Vec::new()

@@ -319,6 +319,18 @@ impl<'c> ReadTxn<'c> {
         }
     }
 
+    /// Ids of the value sets whose definition names `canonical` (an included or excluded
+    /// code system, or an imported value set), other than the value set itself.
+    pub fn value_sets_referencing(&self, canonical: &str) -> Result<Vec<i64>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM value_set
+             WHERE url <> ?1 AND instr(definition, json_quote(?1)) > 0
+             ORDER BY id",
+        )?;
+        let rows = stmt.query_map([canonical], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
     /// Ids of every concept of a code system version, in definition order.
     pub fn concept_ids(&self, cs_id: i64) -> Result<Vec<i64>> {
         self.ids("SELECT id FROM concept WHERE cs_id = ?1 ORDER BY id", cs_id)

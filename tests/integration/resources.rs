@@ -226,3 +226,41 @@ fn published_capability_statement_matches_the_server() {
         "the served CapabilityStatement changed: run with NOMEN_UPDATE_PROFILES=1 and commit"
     );
 }
+
+#[test]
+fn value_sets_can_be_found_by_the_code_systems_they_use() {
+    let s = fixtures();
+    let ids = |reference: &str| -> Vec<String> {
+        let r = get(&url(&s.base, "/ValueSet", &[("reference", reference)]), &[]);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let mut ids: Vec<String> = r.json()["entry"]
+            .as_array()
+            .map(|e| {
+                e.iter()
+                    .map(|x| x["resource"]["id"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    };
+    let act = ids(ACT);
+    assert!(
+        act.contains(&"v3-ActEncounterCode".to_string())
+            && act.contains(&"encounter-class".to_string()),
+        "{act:?}"
+    );
+    assert!(!act.contains(&"administrative-gender".to_string()));
+    // Imported value sets count as references too; a value set does not reference itself.
+    assert_eq!(
+        ids("http://nomen.test/ValueSet/isa-organ"),
+        vec!["nested".to_string()]
+    );
+    assert_eq!(
+        ids("http://nowhere.test/cs"),
+        vec!["unknown-system".to_string()]
+    );
+    assert!(ids("http://nowhere.test/elsewhere").is_empty());
+    let r = get(&url(&s.base, "/CodeSystem", &[("reference", ACT)]), &[]);
+    assert_eq!(r.status, 400, "reference is a ValueSet search parameter");
+}
