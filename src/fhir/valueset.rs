@@ -146,6 +146,8 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
     }
     for used in &e.used_code_systems {
         push("used-codesystem", "valueUri", json!(used));
+        // R4's own way of recording the code system versions an expansion used.
+        push("version", "valueUri", json!(used));
     }
     let contains: Vec<Value> = e
         .items

@@ -682,3 +682,40 @@ fn expansions_as_of_a_date_and_chosen_designations() {
     );
     assert!(designations("http://snomed.info/sct|900000000000013009", "heart").is_empty());
 }
+
+#[test]
+fn implicit_value_sets_of_a_code_system() {
+    for url in [
+        "http://nomen.test/CodeSystem/body?fhir_vs",
+        "http://nomen.test/ValueSet/body-implicit",
+    ] {
+        let r = expand(&[("url", url)]);
+        assert_eq!(r.status, 200, "{url}: {}", r.body);
+        let vs = r.json();
+        assert_eq!(vs["expansion"]["total"], 9, "{url}");
+        let params = vs["expansion"]["parameter"].as_array().unwrap();
+        assert!(params.contains(&json!({"name": "version", "valueUri": format!("{BODY}|2.0.0")})));
+    }
+    let r = get(
+        &url(
+            &fixtures().base,
+            "/ValueSet/$validate-code",
+            &[
+                ("url", "http://nomen.test/CodeSystem/body?fhir_vs"),
+                ("system", BODY),
+                ("code", "lung"),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(
+        param(&r.json(), "result").unwrap()["valueBoolean"],
+        true,
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        expand(&[("url", "http://nowhere.test/cs?fhir_vs")]).status,
+        404
+    );
+}

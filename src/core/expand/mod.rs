@@ -239,15 +239,49 @@ impl<'s> Engine<'s> {
             .iter()
             .filter(|(_, h)| h.url == url && version.is_none_or(|v| h.version == v));
         let best = candidates.max_by(|a, b| compare_versions(&a.1.version, &b.1.version));
-        let (id, _) = best.ok_or_else(|| {
-            CoreError::not_found(format!(
-                "A definition for the value Set '{canonical}' could not be found"
-            ))
-        })?;
+        let Some((id, _)) = best else {
+            return self.implicit_value_set(url, version).ok_or_else(|| {
+                CoreError::not_found(format!(
+                    "A definition for the value Set '{canonical}' could not be found"
+                ))
+            });
+        };
         self.snap.txn.value_set_definition(*id)?.ok_or_else(|| {
             CoreError::not_found(format!(
                 "The value set '{canonical}' has no stored definition"
             ))
+        })
+    }
+
+    /// The implicit value set of all codes of a code system: `{system}?fhir_vs`, or the
+    /// `CodeSystem.valueSet` a code system declares (when no such value set is stored).
+    fn implicit_value_set(&self, url: &str, version: Option<&str>) -> Option<ValueSetDef> {
+        let system = match url.strip_suffix("?fhir_vs") {
+            Some(system) => system.to_string(),
+            None => self
+                .snap
+                .catalog
+                .code_systems
+                .iter()
+                .find(|cs| cs.value_set.as_deref() == Some(url))?
+                .url
+                .clone(),
+        };
+        self.snap.catalog.versions(&system).first()?;
+        Some(ValueSetDef {
+            url: Some(url.to_string()),
+            version: version.map(str::to_owned),
+            name: None,
+            title: None,
+            status: Some("active".into()),
+            compose: Some(Compose {
+                include: vec![ConceptSet {
+                    system: Some(system),
+                    version: version.map(str::to_owned),
+                    ..ConceptSet::default()
+                }],
+                ..Compose::default()
+            }),
         })
     }
 
