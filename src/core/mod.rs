@@ -29,7 +29,7 @@ pub use expand::{
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
 pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};
-pub use translate::{translate, TranslateMatch, TranslateRequest, TranslateResult};
+pub use translate::{translate, Dependency, TranslateMatch, TranslateRequest, TranslateResult};
 pub use validate::{
     validate_code, CodingSource, Issue, IssueSeverity, ValidateCodeRequest, ValidateCodeResult,
 };

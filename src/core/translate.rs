@@ -23,6 +23,42 @@ pub struct TranslateRequest {
     pub target_system: Option<String>,
     /// Translate from target to source.
     pub reverse: bool,
+    /// Facts about the source that mappings may depend on (`dependency`).
+    pub dependencies: Vec<Dependency>,
+}
+
+/// One `dependency` of a `$translate` request: an element (property) and its value(s).
+#[derive(Debug, Clone, Default)]
+pub struct Dependency {
+    pub element: String,
+    pub values: Vec<Coding>,
+}
+
+/// A stored `target.dependsOn` entry (kept in FHIR's own shape).
+#[derive(Debug, Clone, serde::Deserialize)]
+struct DependsOn {
+    property: String,
+    system: Option<String>,
+    value: String,
+}
+
+/// Whether every `dependsOn` of a mapping is satisfied by the request's dependencies.
+fn dependencies_hold(depends_on: Option<&str>, given: &[Dependency]) -> bool {
+    let Some(json) = depends_on else {
+        return true;
+    };
+    let Ok(required) = serde_json::from_str::<Vec<DependsOn>>(json) else {
+        return false;
+    };
+    required.iter().all(|r| {
+        given.iter().any(|d| {
+            d.element == r.property
+                && d.values.iter().any(|v| {
+                    v.code.as_deref() == Some(r.value.as_str())
+                        && (r.system.is_none() || v.system.is_none() || v.system == r.system)
+                })
+        })
+    })
 }
 
 /// One mapping found.
@@ -33,6 +69,8 @@ pub struct TranslateMatch {
     /// `url|version` of the concept map that holds the mapping.
     pub source: String,
     pub comment: Option<String>,
+    /// The mapping's `product` entries, as stored (FHIR `target.product` JSON).
+    pub product: Option<String>,
 }
 
 /// The answer of `$translate`.
@@ -129,6 +167,9 @@ fn find_matches(
             matches.extend(unmapped(snap, req, *map_id, &map_name, depth)?);
         }
         for (_, e) in rows {
+            if !req.reverse && !dependencies_hold(e.depends_on.as_deref(), &req.dependencies) {
+                continue;
+            }
             let (system, version, code, display) = if req.reverse {
                 (
                     e.source_system,
@@ -161,6 +202,7 @@ fn find_matches(
                 }),
                 source: map_name.clone(),
                 comment: e.comment,
+                product: e.product,
             });
         }
     }
@@ -198,6 +240,7 @@ fn unmapped(
                 }),
                 source: map_name.to_string(),
                 comment: None,
+                product: None,
             };
         match rule.mode.as_str() {
             "provided" => out.push(fixed(Some(req.code.clone()), None, "equal")),

@@ -4,7 +4,8 @@ use serde_json::{json, Value};
 
 use super::outcome::FhirError;
 use super::params::OperationInput;
-use crate::core::{ClosureRequest, ClosureResult, TranslateRequest, TranslateResult};
+use crate::core::{ClosureRequest, ClosureResult, Dependency, TranslateRequest, TranslateResult};
+use crate::model::Coding;
 
 /// `$translate` inputs: `code` + `system`, or `coding`, or a `codeableConcept` (its first
 /// coding); the map by `url` (+ `conceptMapVersion`) or the instance addressed.
@@ -27,8 +28,50 @@ pub fn translate_request(
             "$translate needs a 'code' (with 'system'), a 'coding' or a 'codeableConcept'",
         )
     })?;
+    let inline_url = match input.resource("conceptMap")? {
+        Some(map) => Some(
+            map.get("url")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    FhirError::invalid("The conceptMap parameter must hold a ConceptMap with a url")
+                })?
+                .to_string(),
+        ),
+        None => None,
+    };
+    let mut dependencies = Vec::new();
+    for parts in input.parts("dependency")? {
+        let mut dependency = Dependency::default();
+        for part in parts {
+            match part.get("name").and_then(Value::as_str) {
+                Some("element") => {
+                    dependency.element = part
+                        .get("valueUri")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                }
+                Some("concept") => {
+                    for c in part["valueCodeableConcept"]["coding"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                    {
+                        dependency.values.push(Coding {
+                            system: c.get("system").and_then(Value::as_str).map(str::to_owned),
+                            code: c.get("code").and_then(Value::as_str).map(str::to_owned),
+                            ..Coding::default()
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        dependencies.push(dependency);
+    }
     Ok(TranslateRequest {
-        map_url: instance_url.or(input.string("url")?),
+        dependencies,
+        map_url: instance_url.or(inline_url).or(input.string("url")?),
         map_version: input.string("conceptMapVersion")?,
         system,
         code,
@@ -54,6 +97,23 @@ pub fn translate_parameters(r: &TranslateResult) -> Value {
         parts.push(json!({"name": "source", "valueUri": m.source}));
         if let Some(c) = &m.comment {
             parts.push(json!({"name": "comment", "valueString": c}));
+        }
+        let products: Vec<Value> = m
+            .product
+            .as_deref()
+            .and_then(|p| serde_json::from_str::<Vec<Value>>(p).ok())
+            .unwrap_or_default();
+        for product in products {
+            let mut coding = json!({"code": product["value"]});
+            for k in ["system", "display"] {
+                if let Some(v) = product.get(k) {
+                    coding[k] = v.clone();
+                }
+            }
+            parts.push(json!({"name": "product", "part": [
+                {"name": "element", "valueUri": product["property"]},
+                {"name": "concept", "valueCoding": coding},
+            ]}));
         }
         p.push(json!({"name": "match", "part": parts}));
     }

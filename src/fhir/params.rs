@@ -136,6 +136,24 @@ impl OperationInput {
             .collect()
     }
 
+    /// The `part`s of every value of a repeatable complex parameter (POST only).
+    pub fn parts<'a>(&'a self, name: &'a str) -> Result<Vec<&'a [Value]>, FhirError> {
+        self.all(name)
+            .map(|param| match param {
+                Param::Element(e) => e
+                    .get("part")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
+                    .ok_or_else(|| {
+                        FhirError::invalid(format!("The parameter '{name}' must have parts"))
+                    }),
+                Param::Text(_) => Err(FhirError::invalid(format!(
+                    "The parameter '{name}' has parts: send it in a POST Parameters body"
+                ))),
+            })
+            .collect()
+    }
+
     /// A non-negative integer parameter.
     pub fn unsigned(&self, name: &str) -> Result<Option<usize>, FhirError> {
         match self.string(name)? {

@@ -9,8 +9,10 @@ use crate::model::RequestResource;
 /// The request's `tx-resource` resources, converted for the store. A resource that cannot
 /// be understood is a client error naming it.
 pub fn request_resources(input: &OperationInput) -> Result<Vec<RequestResource>, FhirError> {
-    input
-        .resources("tx-resource")?
+    let mut resources = input.resources("tx-resource")?;
+    // An inline ConceptMap for $translate is used the same way.
+    resources.extend(input.resource("conceptMap")?);
+    resources
         .into_iter()
         .map(|resource| {
             crate::import::request_resource(resource).map_err(|reason| {

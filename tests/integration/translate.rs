@@ -294,3 +294,76 @@ fn unmapped_codes_follow_the_group_rule() {
     );
     assert_eq!(t("unmapped-other-map", "cardiac-tissue"), (false, vec![]));
 }
+
+#[test]
+fn inline_maps_dependencies_and_products() {
+    let map = json!({"resourceType": "ConceptMap", "url": "http://nomen.test/ConceptMap/inline-dep", "status": "draft",
+    "group": [{"source": BODY, "target": "http://nomen.test/CodeSystem/organ-codes", "element": [{"code": "kidney", "target": [
+        {"code": "K-L", "equivalence": "equivalent",
+         "dependsOn": [{"property": "http://nomen.test/laterality", "value": "left"}],
+         "product": [{"property": "http://nomen.test/side", "value": "L", "display": "Left"}]},
+        {"code": "K-R", "equivalence": "equivalent", "dependsOn": [{"property": "http://nomen.test/laterality", "value": "right"}]},
+        {"code": "K", "equivalence": "wider"}
+    ]}]}]});
+    let endpoint = format!("{}/ConceptMap/$translate", fixtures().base);
+    let base = vec![
+        ("conceptMap", "resource", map),
+        ("system", "valueUri", json!(BODY)),
+        ("code", "valueCode", json!("kidney")),
+    ];
+    let r = post(&endpoint, "application/fhir+json", &parameters(&base), &[]);
+    assert_eq!(
+        matches(&r.json()),
+        vec![("wider".into(), "K".into())],
+        "{}",
+        r.body
+    );
+    let mut with_dependency = base.clone();
+    with_dependency.push((
+        "dependency",
+        "part",
+        json!([{"name": "element", "valueUri": "http://nomen.test/laterality"},
+               {"name": "concept", "valueCodeableConcept": {"coding": [{"code": "left"}]}}]),
+    ));
+    let r = post(
+        &endpoint,
+        "application/fhir+json",
+        &parameters(&with_dependency),
+        &[],
+    );
+    let p = r.json();
+    assert_eq!(
+        matches(&p),
+        vec![
+            ("equivalent".into(), "K-L".into()),
+            ("wider".into(), "K".into())
+        ],
+        "{}",
+        r.body
+    );
+    let product = params(&p, "match")[0]["part"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["name"] == "product")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        product["part"][1]["valueCoding"],
+        json!({"code": "L", "display": "Left"})
+    );
+    // The inline map was for that request only.
+    let r = get(
+        &url(
+            &fixtures().base,
+            "/ConceptMap/$translate",
+            &[
+                ("url", "http://nomen.test/ConceptMap/inline-dep"),
+                ("system", BODY),
+                ("code", "kidney"),
+            ],
+        ),
+        &[],
+    );
+    assert_eq!(r.status, 404);
+}
