@@ -129,6 +129,7 @@ fn value_set_operations(c: &mut Criterion) {
             abstract_allowed: true,
             lenient_display: false,
         },
+        date: None,
     };
     c.bench_function("core/valueset-validate-code-is-a", |b| {
         b.iter(|| {

@@ -53,7 +53,11 @@ pub fn validate_request(
         input.string("systemVersion")?,
         accept_language,
     )?;
-    Ok(ValueSetValidateRequest { source, coding })
+    Ok(ValueSetValidateRequest {
+        source,
+        coding,
+        date: input.string("date")?,
+    })
 }
 
 /// `$expand` inputs. `instance` is the canonical of the value set addressed at the

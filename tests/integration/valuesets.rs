@@ -719,3 +719,30 @@ fn implicit_value_sets_of_a_code_system() {
         404
     );
 }
+
+#[test]
+fn validate_code_as_of_a_date() {
+    let v = |code: &str, date: &str| {
+        let q = [
+            ("url", "http://nomen.test/ValueSet/body-all"),
+            ("system", BODY),
+            ("code", code),
+            ("date", date),
+        ];
+        get(&url(&fixtures().base, "/ValueSet/$validate-code", &q), &[]).json()
+    };
+    let old = v("heart", "2025-06-01");
+    assert_eq!(param(&old, "result").unwrap()["valueBoolean"], true);
+    assert_eq!(
+        param(&old, "display").unwrap()["valueString"],
+        "Heart (version 1)"
+    );
+    assert_eq!(
+        param(&v("lung", "2025-06-01"), "result").unwrap()["valueBoolean"],
+        false
+    );
+    assert_eq!(
+        param(&v("lung", "2026-06-01"), "result").unwrap()["valueBoolean"],
+        true
+    );
+}

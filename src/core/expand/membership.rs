@@ -19,6 +19,9 @@ use super::filter::filter_matches;
 pub struct ValueSetValidateRequest {
     pub source: ValueSetSource,
     pub coding: ValidateCodeRequest,
+    /// Validate as of this date (`date`): code systems without a stated version are taken
+    /// at their newest version published on or before it.
+    pub date: Option<String>,
 }
 
 /// Validates the coding(s) against the value set: valid when a coding is a member and
@@ -32,7 +35,7 @@ pub fn validate_in_value_set(
         stack: Vec::new(),
         used: Vec::new(),
         versions: Default::default(),
-        as_of: None,
+        as_of: req.date.clone(),
     };
     let vs = engine.source(&req.source)?;
     let vs_name = match (&vs.url, &vs.version) {
@@ -40,18 +43,31 @@ pub fn validate_in_value_set(
         (Some(u), None) => u.clone(),
         _ => "(inline)".to_string(),
     };
-    let mut result = validate_code(snap, &req.coding)?;
+    let mut coding_req = req.coding.clone();
+    if let Some(date) = &req.date {
+        let stated = coding_req.version.clone();
+        let default_system = coding_req.url.clone();
+        for c in &mut coding_req.codings {
+            if c.version.is_none() && stated.is_none() {
+                if let Some(system) = c.system.clone().or_else(|| default_system.clone()) {
+                    c.version = engine.version_as_of(&system, date).ok();
+                }
+            }
+        }
+    }
+    let mut result = validate_code(snap, &coding_req)?;
     let mut any_member = false;
     let mut membership_issues = Vec::new();
-    for (index, coding) in req.coding.codings.iter().enumerate() {
-        let system = coding.system.clone().or_else(|| req.coding.url.clone());
+    for (index, coding) in coding_req.codings.iter().enumerate() {
+        let system = coding.system.clone().or_else(|| coding_req.url.clone());
         let (Some(system), Some(code)) = (system, coding.code.clone()) else {
             continue;
         };
         let version = coding
             .version
             .clone()
-            .or_else(|| req.coding.version.clone());
+            .or_else(|| coding_req.version.clone());
+
         let member = match snap.catalog.resolve(&system, version.as_deref()) {
             Ok(cs) => match snap.txn.concept(cs.id, &code)? {
                 Some(concept) => engine.contains(&vs, &cs, &concept)?,
@@ -62,7 +78,7 @@ pub fn validate_in_value_set(
         if member {
             any_member = true;
         } else {
-            let path = match req.coding.source {
+            let path = match coding_req.source {
                 crate::core::CodingSource::Code => String::new(),
                 crate::core::CodingSource::Coding => "Coding.".to_string(),
                 crate::core::CodingSource::CodeableConcept => {
