@@ -212,7 +212,6 @@ fn property_filter(
         _ => {}
     }
     // Evaluate over (concept, values) pairs of the whole code system.
-    let concepts = snap.txn.concepts(cs.id)?;
     let values = |c: &Concept| -> CoreResult<Vec<String>> {
         Ok(match property {
             "display" => c.display.iter().cloned().collect(),
@@ -242,6 +241,19 @@ fn property_filter(
             cs.url
         )));
     }
+    // A stored property answers `=` and `exists true` from its index, without reading
+    // every concept.
+    let stored = cs.property(property).is_some()
+        && !matches!(property, "display" | "inactive" | "notSelectable");
+    if stored && op == "=" {
+        return Ok(snap
+            .txn
+            .ids_with_property(cs.id, property, Some(&filter.value))?);
+    }
+    if stored && op == "exists" && filter.value == "true" {
+        return Ok(snap.txn.ids_with_property(cs.id, property, None)?);
+    }
+    let concepts = snap.txn.concepts(cs.id)?;
     let regex = if op == "regex" {
         Some(compile(&filter.value)?)
     } else {
