@@ -66,6 +66,22 @@ impl Catalog {
             .unwrap_or_default()
     }
 
+    /// The stored value set with this logical id.
+    pub fn value_set_by_id(&self, id: &str) -> Option<&CanonicalHeader> {
+        self.value_sets
+            .iter()
+            .map(|(_, h)| h)
+            .find(|h| h.resource_id == id)
+    }
+
+    /// The stored concept map with this logical id.
+    pub fn concept_map_by_id(&self, id: &str) -> Option<&CanonicalHeader> {
+        self.concept_maps
+            .iter()
+            .map(|(_, h)| h)
+            .find(|h| h.resource_id == id)
+    }
+
     /// The code system with this logical id.
     pub fn by_resource_id(&self, id: &str) -> Option<&Arc<CodeSystemMeta>> {
         self.by_resource_id.get(id).map(|&i| &self.code_systems[i])

@@ -27,7 +27,7 @@ pub use expand::{
     ExpansionItem, ValueSetSource, ValueSetValidateRequest, VersionRules,
 };
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
-pub use resources::{CanonicalKind, CanonicalQuery, CodeSystemQuery, Hit};
+pub use resources::{CanonicalKind, CanonicalQuery, Hit};
 pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};
 pub use translate::{translate, Dependency, TranslateMatch, TranslateRequest, TranslateResult};
 pub use validate::{

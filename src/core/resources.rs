@@ -37,9 +37,6 @@ pub struct CanonicalQuery {
     pub reference: Option<String>,
 }
 
-/// Kept for readability at call sites that search code systems.
-pub type CodeSystemQuery = CanonicalQuery;
-
 /// A search hit: the store id and the logical id.
 #[derive(Debug, Clone)]
 pub struct Hit {

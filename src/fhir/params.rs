@@ -73,11 +73,6 @@ impl OperationInput {
             .map(|(_, p)| p)
     }
 
-    /// Whether the parameter was given at all.
-    pub fn has(&self, name: &str) -> bool {
-        self.all(name).next().is_some()
-    }
-
     /// A primitive parameter as text (`valueString`, `valueCode`, `valueUri`, ...).
     /// Given more than once, it is an error.
     pub fn string(&self, name: &str) -> Result<Option<String>, FhirError> {

@@ -265,10 +265,8 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             let instance = match call.instance {
                 Some(id) => Some(
                     snap.catalog
-                        .concept_maps
-                        .iter()
-                        .find(|(_, h)| h.resource_id == id)
-                        .map(|(_, h)| match h.version.as_str() {
+                        .concept_map_by_id(id)
+                        .map(|h| match h.version.as_str() {
                             "" => h.url.clone(),
                             v => format!("{}|{v}", h.url),
                         })
@@ -300,11 +298,9 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
 }
 
 fn instance_value_set(snap: &Snapshot, id: &str) -> Result<(String, Option<String>), FhirError> {
-    let (_, h) = snap
+    let h = snap
         .catalog
-        .value_sets
-        .iter()
-        .find(|(_, h)| h.resource_id == id)
+        .value_set_by_id(id)
         .ok_or_else(|| core::CoreError::not_found(format!("ValueSet/{id} is not known")))?;
     Ok((
         h.url.clone(),

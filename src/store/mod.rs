@@ -104,10 +104,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut conn = self.lock_writer();
         let tx = conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
             .map_err(StoreError::from)?;
@@ -116,9 +113,7 @@ impl Store {
         txn.commit()?;
         Ok(value)
     }
-}
 
-impl Store {
     /// Runs `load` then `read` inside one write transaction that is always rolled back:
     /// the request sees its own resources (`tx-resource`) over the stored content, with
     /// the same code paths as any read, and nobody else ever sees them. Requests that do
@@ -131,10 +126,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let mut conn = self
-            .writer
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut conn = self.lock_writer();
         let tx = conn.transaction().map_err(StoreError::from)?;
         let mut txn = WriteTxn::new(tx);
         load(&mut txn)?;
@@ -142,6 +134,16 @@ impl Store {
         // Dropping the transaction rolls it back.
         drop(txn);
         Ok(value)
+    }
+}
+
+impl Store {
+    /// The single writer connection. A panic while it was held leaves SQLite's own
+    /// transaction rolled back, so the poisoned lock is safe to take over.
+    fn lock_writer(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
