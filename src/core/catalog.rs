@@ -147,7 +147,9 @@ pub fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
 
 /// Whether a stored version satisfies a requested one: equal, or a wildcard / partial
 /// version (`1.x`, `1.2`) matching its leading components.
-fn version_matches(stored: &str, requested: &str) -> bool {
+/// Whether a stored version satisfies a requested one: equal, or a prefix with `.x`/`.*`
+/// wildcards (`1.0.x` matches `1.0.0`).
+pub fn version_matches(stored: &str, requested: &str) -> bool {
     let requested = requested.trim_end_matches(".x").trim_end_matches(".*");
     stored == requested || stored.starts_with(&format!("{requested}."))
 }

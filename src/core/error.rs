@@ -29,7 +29,19 @@ pub struct CoreError {
     pub expression: Option<String>,
     /// The underlying store error for internal failures (for logs only).
     #[source]
-    pub source: Option<StoreError>,
+    pub source: Option<Box<StoreError>>,
+    /// The terminology ecosystem's finer classification, when known.
+    pub tx: Option<Box<TxIssue>>,
+}
+
+/// How the HL7 terminology ecosystem classifies an issue: the OperationOutcome issue type
+/// (where it differs from the kind's default), the `tx-issue-type` code, and the message
+/// id that clients (the FHIR validator above all) match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxIssue {
+    pub issue_type: &'static str,
+    pub tx_code: &'static str,
+    pub message_id: &'static str,
 }
 
 impl CoreError {
@@ -40,7 +52,23 @@ impl CoreError {
             message: message.into(),
             expression: None,
             source: None,
+            tx: None,
         }
+    }
+
+    /// Classifies the error the way the terminology ecosystem does.
+    pub fn with_tx(
+        mut self,
+        issue_type: &'static str,
+        tx_code: &'static str,
+        message_id: &'static str,
+    ) -> Self {
+        self.tx = Some(Box::new(TxIssue {
+            issue_type,
+            tx_code,
+            message_id,
+        }));
+        self
     }
 
     /// A `NotFound` error.
@@ -71,7 +99,8 @@ impl From<StoreError> for CoreError {
             kind: ErrorKind::Internal,
             message: "internal error while reading the terminology store".into(),
             expression: None,
-            source: Some(e),
+            source: Some(Box::new(e)),
+            tx: None,
         }
     }
 }

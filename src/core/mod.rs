@@ -21,7 +21,7 @@ use crate::store::{ReadTxn, Store};
 
 pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
 pub use closure::{ClosureEntry, ClosureRequest, ClosureResult, ClosureTables};
-pub use error::{CoreError, CoreResult, ErrorKind};
+pub use error::{CoreError, CoreResult, ErrorKind, TxIssue};
 pub use expand::{
     expand, expand_with, validate_in_value_set, ExpandRequest, Expansion, ExpansionCache,
     ExpansionItem, ValueSetSource, ValueSetValidateRequest, VersionRules,

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::core::{CoreError, ErrorKind};
+use crate::core::{CoreError, ErrorKind, TxIssue};
 
 /// Everything that can go wrong in answering a FHIR request: a core error kind, or a
 /// protocol-level problem found before the core is reached.
@@ -41,7 +41,15 @@ pub struct FhirError {
     pub problem: Problem,
     pub message: String,
     pub expression: Option<String>,
+    /// The terminology ecosystem's classification, when the core gave one.
+    pub tx: Option<Box<TxIssue>>,
 }
+
+/// The code system of the terminology ecosystem's issue types (`details.coding`).
+pub const TX_ISSUE_TYPE: &str = "http://hl7.org/fhir/tools/CodeSystem/tx-issue-type";
+
+/// The extension carrying a message's id on an OperationOutcome issue.
+pub const MESSAGE_ID: &str = "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id";
 
 impl FhirError {
     /// A protocol-level error.
@@ -50,6 +58,7 @@ impl FhirError {
             problem,
             message: message.into(),
             expression: None,
+            tx: None,
         }
     }
 
@@ -66,11 +75,20 @@ impl FhirError {
     /// The OperationOutcome describing this error.
     pub fn to_outcome(&self) -> Value {
         let (code, _) = self.problem.classify();
-        let mut issue = json!({
-            "severity": "error",
-            "code": code,
-            "details": { "text": self.message },
-        });
+        let mut issue = json!({"severity": "error", "code": code});
+        if let Some(tx) = &self.tx {
+            issue = json!({
+                "extension": [{"url": MESSAGE_ID, "valueString": tx.message_id}],
+                "severity": "error",
+                "code": tx.issue_type,
+                "details": {
+                    "coding": [{"system": TX_ISSUE_TYPE, "code": tx.tx_code}],
+                    "text": self.message,
+                },
+            });
+        } else {
+            issue["details"] = json!({ "text": self.message });
+        }
         if let Some(expression) = &self.expression {
             issue["expression"] = json!([expression]);
         }
@@ -87,6 +105,7 @@ impl From<CoreError> for FhirError {
             problem: Problem::Core(e.kind),
             message: e.message,
             expression: e.expression,
+            tx: e.tx,
         }
     }
 }

@@ -66,6 +66,36 @@ impl OperationInput {
         self.params.extend(other.params);
     }
 
+    /// The parameters named in `names`, in the order given, as `Parameters.parameter`
+    /// elements: what an expansion echoes of its request.
+    pub fn echo(&self, names: &[&str]) -> Vec<Value> {
+        self.params
+            .iter()
+            .filter(|(n, _)| names.contains(&n.as_str()))
+            .map(|(name, p)| match p {
+                Param::Element(v) => v.clone(),
+                Param::Text(t) => {
+                    let value = if t == "true" || t == "false" {
+                        ("valueBoolean", Value::Bool(t == "true"))
+                    } else if let Ok(n) = t.parse::<u64>() {
+                        ("valueInteger", Value::from(n))
+                    } else {
+                        ("valueString", Value::String(t.clone()))
+                    };
+                    let mut m = serde_json::Map::new();
+                    m.insert("name".into(), Value::String(name.clone()));
+                    m.insert(value.0.into(), value.1);
+                    Value::Object(m)
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the parameter was given at all.
+    pub fn has(&self, name: &str) -> bool {
+        self.params.iter().any(|(n, _)| n == name)
+    }
+
     fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Param> + 'a {
         self.params
             .iter()

@@ -93,72 +93,60 @@ pub fn expand_request(
     })
 }
 
-/// The expanded ValueSet resource.
-pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
-    let mut parameters = Vec::new();
+/// Request parameters an expansion repeats in `expansion.parameter`, as given: the ones
+/// that shape what it contains (tx.fhir.org's convention, which clients compare against).
+const ECHOED: &[&str] = &[
+    "activeOnly",
+    "count",
+    "date",
+    "default-valueset-version",
+    "designation",
+    "displayLanguage",
+    "excludeNested",
+    "excludeNotForUI",
+    "excludePostCoordinated",
+    "filter",
+    "force-system-version",
+    "includeDefinition",
+    "includeDesignations",
+    "offset",
+];
+
+/// The expanded ValueSet resource. `input` is the request, whose shaping parameters the
+/// expansion repeats; `accept_language` is echoed as `displayLanguage` when the request
+/// did not name one.
+pub fn expansion_resource(
+    e: &Expansion,
+    input: &OperationInput,
+    accept_language: Option<&str>,
+) -> Value {
+    let mut parameters = input.echo(ECHOED);
     let mut push = |name: &str, key: &str, value: Value| {
         let mut m = Map::new();
         m.insert("name".into(), json!(name));
         m.insert(key.into(), value);
         parameters.push(Value::Object(m));
     };
-    if let Some(f) = &req.filter {
-        push("filter", "valueString", json!(f));
-    }
-    push("offset", "valueInteger", json!(req.offset));
-    if let Some(c) = req.count {
-        push("count", "valueInteger", json!(c));
-    }
-    if req.active_only {
-        push("activeOnly", "valueBoolean", json!(true));
-    }
-    if req.include_designations {
-        push("includeDesignations", "valueBoolean", json!(true));
-    }
-    if req.include_definition {
-        push("includeDefinition", "valueBoolean", json!(true));
-    }
-    if let Some(l) = &req.display_language {
-        push("displayLanguage", "valueCode", json!(l));
-    }
-    if req.exclude_not_for_ui {
-        push("excludeNotForUI", "valueBoolean", json!(true));
-    }
-    if let Some(d) = &req.date {
-        push("date", "valueDateTime", json!(d));
-    }
-    for d in &req.designations {
-        push("designation", "valueString", json!(d));
-    }
-    // Expansions are always flat lists of plain codes, so excludeNested and
-    // excludePostCoordinated hold whatever the client asked; the expansion says so.
-    push("excludeNested", "valueBoolean", json!(true));
-    push("excludePostCoordinated", "valueBoolean", json!(true));
-    for p in &req.properties {
-        push("property", "valueString", json!(p));
-    }
-    let rules = &req.versions;
-    for (name, list) in [
-        ("system-version", &rules.defaults),
-        ("force-system-version", &rules.forced),
-        ("check-system-version", &rules.checked),
-        ("exclude-system", &rules.excluded),
-    ] {
-        for canonical in list {
-            push(name, "valueCanonical", json!(canonical));
+    if !input.has("displayLanguage") {
+        if let Some(l) = accept_language {
+            push("displayLanguage", "valueCode", json!(l));
         }
+    }
+    for (name, canonical) in &e.applied_rules {
+        push(name, "valueUri", json!(canonical));
     }
     for used in &e.used_code_systems {
         push("used-codesystem", "valueUri", json!(used));
-        // R4's own way of recording the code system versions an expansion used.
-        push("version", "valueUri", json!(used));
+    }
+    for used in &e.used_value_sets {
+        push("used-valueset", "valueUri", json!(used));
     }
     let contains: Vec<Value> = e
         .items
         .iter()
         .map(|i| {
             let mut c = json!({"system": i.system});
-            if let Some(v) = &i.version {
+            if let Some(v) = i.version.as_ref().filter(|_| e.show_versions) {
                 c["version"] = json!(v);
             }
             if i.abstract_ {
@@ -217,25 +205,38 @@ pub fn expansion_resource(e: &Expansion, req: &ExpandRequest) -> Value {
         "identifier": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "total": e.total,
-        "offset": e.offset,
-        "parameter": parameters,
     });
+    if input.has("offset") || input.has("count") {
+        expansion["offset"] = json!(e.offset);
+    }
+    if !parameters.is_empty() {
+        expansion["parameter"] = Value::Array(parameters);
+    }
     if !contains.is_empty() {
         expansion["contains"] = Value::Array(contains);
     }
     let vs = &e.value_set;
     let mut out = json!({"resourceType": "ValueSet"});
-    for (k, v) in [
-        ("url", &vs.url),
-        ("version", &vs.version),
-        ("name", &vs.name),
-        ("title", &vs.title),
-    ] {
-        if let Some(v) = v {
-            out[k] = json!(v);
+    if vs.envelope.is_empty() {
+        for (k, v) in [
+            ("url", &vs.url),
+            ("version", &vs.version),
+            ("name", &vs.name),
+            ("title", &vs.title),
+            ("status", &vs.status),
+        ] {
+            if let Some(v) = v {
+                out[k] = json!(v);
+            }
+        }
+    } else {
+        for (k, v) in &vs.envelope {
+            out[k] = v.clone();
         }
     }
-    out["status"] = json!(vs.status.as_deref().unwrap_or("active"));
+    if out.get("status").is_none() {
+        out["status"] = json!("active");
+    }
     out["expansion"] = expansion;
     out
 }

@@ -289,7 +289,9 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             let req =
                 fhir_valueset::expand_request(input, instance, language, call.expansion_limit)?;
             let expansion = core::expand_with(snap, &req, Some(call.expansions))?;
-            Ok(fhir_valueset::expansion_resource(&expansion, &req))
+            Ok(fhir_valueset::expansion_resource(
+                &expansion, input, language,
+            ))
         }
         (kind, name) => Err(not_implemented(&format!(
             "The operation ${name} is not supported on {kind}"

@@ -6,9 +6,28 @@ use serde_json::Value;
 use super::fhir_json::{array_field, bool_field, str_field};
 use crate::model::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};
 
+/// The elements of a ValueSet an expansion of it repeats, in the order FHIR lists them.
+pub const ENVELOPE: &[&str] = &[
+    "id",
+    "language",
+    "url",
+    "version",
+    "name",
+    "title",
+    "status",
+    "experimental",
+    "date",
+    "publisher",
+];
+
 /// Reads a ValueSet resource's identity and compose.
 pub fn definition(resource: &Value) -> ValueSetDef {
+    let envelope = ENVELOPE
+        .iter()
+        .filter_map(|k| Some((k.to_string(), resource.get(*k)?.clone())))
+        .collect();
     ValueSetDef {
+        envelope,
         url: str_field(resource, "url"),
         version: str_field(resource, "version"),
         name: str_field(resource, "name"),

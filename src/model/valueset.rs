@@ -12,6 +12,10 @@ pub struct ValueSetDef {
     pub title: Option<String>,
     pub status: Option<String>,
     pub compose: Option<Compose>,
+    /// The resource's descriptive elements an expansion repeats (`id`, `language`, `url`,
+    /// `version`, `name`, `title`, `status`, `experimental`, `date`, `publisher`), as given.
+    #[serde(default)]
+    pub envelope: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `ValueSet.compose`.

@@ -146,7 +146,10 @@ fn every_filter_operator_selects_what_the_hierarchy_says() {
 
 #[test]
 fn expansion_records_parameters_used_code_system_and_flags() {
-    let r = expand(&[("url", "http://nomen.test/ValueSet/isa-organ")]);
+    let r = expand(&[
+        ("url", "http://nomen.test/ValueSet/isa-organ"),
+        ("excludeNested", "true"),
+    ]);
     let vs = r.json();
     assert_eq!(vs["resourceType"], "ValueSet");
     assert_eq!(vs["expansion"]["total"], 7);
@@ -155,7 +158,13 @@ fn expansion_records_parameters_used_code_system_and_flags() {
         params.contains(&json!({"name": "used-codesystem", "valueUri": format!("{BODY}|2.0.0")})),
         "{params:?}"
     );
+    // Shaping parameters are echoed as given; others (url) are not.
     assert!(params.contains(&json!({"name": "excludeNested", "valueBoolean": true})));
+    assert!(!params.iter().any(|p| p["name"] == "url"), "{params:?}");
+    assert!(
+        vs["expansion"].get("offset").is_none(),
+        "offset only when paging"
+    );
     let contains = vs["expansion"]["contains"].as_array().unwrap();
     let old = contains.iter().find(|c| c["code"] == "old-organ").unwrap();
     assert_eq!(old["inactive"], true);
@@ -181,7 +190,7 @@ fn unsupported_filters_and_broken_value_sets_are_errors_not_empty_matches() {
         ("bad-property", 400, "not-supported"),
         ("isa-on-property", 400, "not-supported"),
         ("bad-regex", 400, "invalid"),
-        ("cycle-a", 400, "invalid"),
+        ("cycle-a", 400, "processing"),
         ("unknown-system", 404, "not-found"),
     ] {
         let r = expand(&[("url", &format!("http://nomen.test/ValueSet/{id}"))]);
@@ -189,7 +198,8 @@ fn unsupported_filters_and_broken_value_sets_are_errors_not_empty_matches() {
         assert_eq!(r.issue_code(), code, "{id}");
     }
     let r = expand(&[("url", "http://nomen.test/ValueSet/cycle-a")]);
-    assert!(r.body.contains("includes itself"), "{}", r.body);
+    assert!(r.body.contains("Found a circularity"), "{}", r.body);
+    assert!(r.body.contains("VALUESET_CIRCULAR_REFERENCE"), "{}", r.body);
     let r = expand(&[("url", "http://nomen.test/ValueSet/nope")]);
     assert_eq!(r.status, 404);
 }
@@ -513,7 +523,7 @@ fn not_for_ui_properties_and_version_rules() {
     ]);
     let r = post(&endpoint, "application/fhir+json", &checked, &[]);
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("check-system-version"));
+    assert!(r.body.contains("VALUESET_VERSION_CHECK"), "{}", r.body);
 
     let vs = expand(&[("url", all), ("exclude-system", BODY)]).json();
     assert_eq!(vs["expansion"]["total"], 0);
@@ -694,7 +704,8 @@ fn implicit_value_sets_of_a_code_system() {
         let vs = r.json();
         assert_eq!(vs["expansion"]["total"], 9, "{url}");
         let params = vs["expansion"]["parameter"].as_array().unwrap();
-        assert!(params.contains(&json!({"name": "version", "valueUri": format!("{BODY}|2.0.0")})));
+        assert!(params
+            .contains(&json!({"name": "used-codesystem", "valueUri": format!("{BODY}|2.0.0")})));
     }
     let r = get(
         &url(

@@ -34,6 +34,8 @@ pub fn validate_in_value_set(
         snap,
         stack: Vec::new(),
         used: Vec::new(),
+        used_value_sets: Vec::new(),
+        applied: Vec::new(),
         versions: Default::default(),
         as_of: req.date.clone(),
     };

@@ -78,23 +78,48 @@ impl VersionRules {
         })
     }
 
-    /// The version to resolve `system` at, given what the value set says.
+    fn canonical_for<'a>(list: &'a [String], system: &str) -> Option<(&'a str, &'a String)> {
+        list.iter().find_map(|c| match split_canonical(c) {
+            (url, Some(v)) if url == system => Some((v, c)),
+            _ => None,
+        })
+    }
+
+    /// The version to resolve `system` at, given what the value set says, and the rule
+    /// (`system-version` or `check-system-version`, with its canonical) that supplied it
+    /// when the value set said nothing: an expansion reports the rules it applied.
     fn effective<'a>(
         &'a self,
         system: &str,
         stated: Option<&'a str>,
-    ) -> CoreResult<Option<&'a str>> {
+    ) -> CoreResult<(Option<&'a str>, Option<AppliedRule>)> {
         if let Some(v) = Self::version_for(&self.forced, system) {
-            return Ok(Some(v));
+            return Ok((Some(v), None));
         }
-        if let (Some(required), Some(stated)) = (Self::version_for(&self.checked, system), stated) {
-            if required != stated {
-                return Err(CoreError::invalid(format!(
-                    "The value set asks for version '{stated}' of the code system '{system}', but check-system-version requires '{required}'"
-                )));
+        if let Some((required, canonical)) = Self::canonical_for(&self.checked, system) {
+            match stated {
+                Some(stated) if !super::catalog::version_matches(stated, required) => {
+                    return Err(CoreError::invalid(format!(
+                        "The version '{stated}' is not allowed for system '{system}': required to be '{required}' by a version-check parameter"
+                    ))
+                    .with_tx("exception", "version-error", "VALUESET_VERSION_CHECK"));
+                }
+                Some(_) => {}
+                None => {
+                    return Ok((
+                        Some(required),
+                        Some(("check-system-version", canonical.clone())),
+                    ))
+                }
             }
         }
-        Ok(stated.or_else(|| Self::version_for(&self.defaults, system)))
+        if stated.is_some() {
+            return Ok((stated, None));
+        }
+        Ok(match Self::canonical_for(&self.defaults, system) {
+            Some((v, canonical)) => (Some(v), Some(("system-version", canonical.clone()))),
+            None => (None, None),
+        })
     }
 
     fn excludes(&self, cs: &CodeSystemMeta) -> bool {
@@ -104,6 +129,9 @@ impl VersionRules {
         })
     }
 }
+
+/// A version rule that decided a version: its parameter name and the canonical given.
+pub type AppliedRule = (&'static str, String);
 
 /// One code of an expansion.
 #[derive(Debug, Clone)]
@@ -127,6 +155,14 @@ pub struct Expansion {
     pub offset: usize,
     /// `system|version` of every code system the expansion drew from.
     pub used_code_systems: Vec<String>,
+    /// `url|version` of every value set the expansion imported.
+    pub used_value_sets: Vec<String>,
+    /// Version rules that decided a version (`system-version` or `check-system-version`,
+    /// with the canonical given).
+    pub applied_rules: Vec<AppliedRule>,
+    /// Whether each code carries its code system version: when the value set draws on
+    /// more than one version of a code system.
+    pub show_versions: bool,
     pub items: Vec<ExpansionItem>,
 }
 
@@ -157,6 +193,8 @@ struct Engine<'s> {
     snap: &'s Snapshot<'s>,
     stack: Vec<String>,
     used: Vec<String>,
+    used_value_sets: Vec<String>,
+    applied: Vec<AppliedRule>,
     versions: VersionRules,
     /// The date versions are resolved at (request `date`, or the `lockedDate` of the
     /// value set being evaluated).
@@ -203,11 +241,16 @@ impl<'s> Engine<'s> {
     }
 
     fn cycle(&self, vs: &ValueSetDef) -> CoreError {
-        CoreError::invalid(format!(
-            "The value set '{}' includes itself through {}",
+        let key = format!(
+            "{}|{}",
             vs.url.as_deref().unwrap_or("(inline)"),
-            self.stack.join(" -> ")
+            vs.version.as_deref().unwrap_or("")
+        );
+        CoreError::invalid(format!(
+            "Found a circularity pointing to {key} processing ValueSet with pathway [{}]",
+            self.stack.join(", ")
         ))
+        .with_tx("processing", "vs-invalid", "VALUESET_CIRCULAR_REFERENCE")
     }
 
     fn no_compose(vs: &ValueSetDef) -> CoreError {
@@ -244,6 +287,7 @@ impl<'s> Engine<'s> {
                 CoreError::not_found(format!(
                     "A definition for the value Set '{canonical}' could not be found"
                 ))
+                .with_tx("not-found", "not-found", "Unable_to_resolve_value_Set_")
             });
         };
         self.snap.txn.value_set_definition(*id)?.ok_or_else(|| {
@@ -274,6 +318,7 @@ impl<'s> Engine<'s> {
             name: None,
             title: None,
             status: Some("active".into()),
+            envelope: Default::default(),
             compose: Some(Compose {
                 include: vec![ConceptSet {
                     system: Some(system),
@@ -328,7 +373,13 @@ impl<'s> Engine<'s> {
         stated: Option<&str>,
     ) -> CoreResult<Arc<CodeSystemMeta>> {
         let rules = self.versions.clone();
-        let mut version = rules.effective(system, stated)?.map(str::to_owned);
+        let (version, applied) = rules.effective(system, stated)?;
+        let mut version = version.map(str::to_owned);
+        if let Some(applied) = applied {
+            if !self.applied.contains(&applied) {
+                self.applied.push(applied);
+            }
+        }
         if version.is_none() {
             if let Some(as_of) = &self.as_of {
                 version = Some(self.version_as_of(system, as_of)?);
@@ -342,8 +393,9 @@ impl<'s> Engine<'s> {
             Unresolved::UnknownVersion { known } => CoreError::not_found(format!(
                 "A definition for CodeSystem '{system}' version '{}' could not be found, so the value set cannot be expanded. Valid versions: {}",
                 version.unwrap_or_default(),
-                known.join(", ")
-            )),
+                or_list(&known)
+            ))
+            .with_tx("not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP"),
         })?;
         let used = match cs.version_opt() {
             Some(v) => format!("{}|{v}", cs.url),
@@ -394,6 +446,14 @@ impl<'s> Engine<'s> {
         let mut result = from_system;
         for canonical in &set.value_sets {
             let vs = self.resolve_value_set(canonical)?;
+            let used = match (&vs.url, &vs.version) {
+                (Some(u), Some(v)) => format!("{u}|{v}"),
+                (Some(u), None) => u.clone(),
+                _ => canonical.clone(),
+            };
+            if !self.used_value_sets.contains(&used) {
+                self.used_value_sets.push(used);
+            }
             let imported = self.members(&vs)?;
             result = Some(match result {
                 None => imported,
@@ -415,6 +475,8 @@ pub struct Selection {
     order: Vec<i64>,
     systems: HashMap<i64, Arc<CodeSystemMeta>>,
     used: Vec<String>,
+    used_value_sets: Vec<String>,
+    applied: Vec<AppliedRule>,
 }
 
 /// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
@@ -492,6 +554,8 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         snap,
         stack: Vec::new(),
         used: Vec::new(),
+        used_value_sets: Vec::new(),
+        applied: Vec::new(),
         versions: req.versions.clone(),
         as_of: req.date.clone(),
     };
@@ -525,6 +589,8 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         order: members.order,
         systems: members.systems,
         used: engine.used,
+        used_value_sets: engine.used_value_sets,
+        applied: engine.applied,
     })
 }
 
@@ -603,8 +669,38 @@ fn render_page(
         total,
         offset: req.offset,
         used_code_systems: selection.used.clone(),
+        used_value_sets: selection.used_value_sets.clone(),
+        applied_rules: selection.applied.clone(),
+        show_versions: states_several_versions(vs),
         items,
     })
+}
+
+/// `a`, `a or b`, `a, b or c`: how tx.fhir.org lists alternatives in messages.
+pub fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Whether the value set's includes name more than one version of the same code system.
+fn states_several_versions(vs: &ValueSetDef) -> bool {
+    let Some(compose) = &vs.compose else {
+        return false;
+    };
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    compose
+        .include
+        .iter()
+        .any(|set| match (&set.system, &set.version) {
+            (Some(system), Some(version)) => {
+                let first = *seen.entry(system.as_str()).or_insert(version.as_str());
+                first != version.as_str()
+            }
+            _ => false,
+        })
 }
 
 /// Whether a designation matches one of the `designation` tokens: a language (or its
