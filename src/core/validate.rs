@@ -71,8 +71,25 @@ pub struct ValidateCodeResult {
     pub normalized_code: Option<String>,
     pub message: Option<String>,
     pub issues: Vec<Issue>,
-    /// Code systems that could not be found (the ecosystem's `x-caused-by-unknown-system`).
+    /// Code systems that could not be found, so that validity could not be decided (the
+    /// ecosystem's `x-caused-by-unknown-system`).
     pub unknown_systems: Vec<String>,
+    /// Code systems that could not be found but that the value set does not draw on, so
+    /// the code is simply not in it (`x-unknown-system`).
+    pub unknown_systems_outside: Vec<String>,
+}
+
+/// The summary message of a validation: the distinct texts of its errors (and display
+/// warnings), sorted, joined with "; " as tx.fhir.org does.
+pub fn summary_message(issues: &[Issue]) -> Option<String> {
+    let mut texts: Vec<&str> = issues
+        .iter()
+        .filter(|i| i.severity == IssueSeverity::Error || i.message_id.starts_with("Display_Name"))
+        .map(|i| i.text.as_str())
+        .collect();
+    texts.sort_unstable();
+    texts.dedup();
+    (!texts.is_empty()).then(|| texts.join("; "))
 }
 
 /// Validates the request's coding(s) against their code system(s).
@@ -107,15 +124,7 @@ pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<V
         out.display = chosen.display;
         out.inactive = chosen.inactive;
     }
-    let texts: Vec<&str> = out
-        .issues
-        .iter()
-        .filter(|i| i.severity != IssueSeverity::Information)
-        .map(|i| i.text.as_str())
-        .collect();
-    if !texts.is_empty() {
-        out.message = Some(texts.join("; "));
-    }
+    out.message = summary_message(&out.issues);
     Ok(out)
 }
 

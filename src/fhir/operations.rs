@@ -223,6 +223,9 @@ pub fn validate_parameters(r: &ValidateCodeResult, req: &ValidateCodeRequest) ->
             system,
         ));
     }
+    for system in &r.unknown_systems_outside {
+        p.push(param("x-unknown-system", "valueCanonical", system));
+    }
     parameters(p)
 }
 
@@ -231,7 +234,7 @@ pub fn issues_outcome(issues: &[Issue]) -> Value {
     let issues: Vec<Value> = issues
         .iter()
         .map(|i| {
-            json!({
+            let mut issue = json!({
                 "extension": [{
                     "url": "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id",
                     "valueString": i.message_id,
@@ -249,9 +252,12 @@ pub fn issues_outcome(issues: &[Issue]) -> Value {
                     }],
                     "text": i.text,
                 },
-                "location": [i.expression],
-                "expression": [i.expression],
-            })
+            });
+            if !i.expression.is_empty() {
+                issue["location"] = json!([i.expression]);
+                issue["expression"] = json!([i.expression]);
+            }
+            issue
         })
         .collect();
     json!({"resourceType": "OperationOutcome", "issue": issues})

@@ -58,8 +58,10 @@ pub fn validate_in_value_set(
         }
     }
     let mut result = validate_code(snap, &coding_req)?;
+    let cc_mode = coding_req.source == crate::core::CodingSource::CodeableConcept;
     let mut any_member = false;
     let mut membership_issues = Vec::new();
+    let mut listed = Vec::new();
     for (index, coding) in coding_req.codings.iter().enumerate() {
         let system = coding.system.clone().or_else(|| coding_req.url.clone());
         let (Some(system), Some(code)) = (system, coding.code.clone()) else {
@@ -75,41 +77,93 @@ pub fn validate_in_value_set(
                 Some(concept) => engine.contains(&vs, &cs, &concept)?,
                 None => false,
             },
-            Err(_) => false,
+            Err(_) => {
+                if !draws_on(&vs, &system) {
+                    // The code system is unknown, but the value set does not use it: the
+                    // code is simply not a member.
+                    let unknown = std::mem::take(&mut result.unknown_systems);
+                    result.unknown_systems_outside.extend(unknown);
+                } else {
+                    // Membership cannot be decided without the code system.
+                    continue;
+                }
+                false
+            }
         };
         if member {
             any_member = true;
-        } else {
+            continue;
+        }
+        let mut shown = match &coding.version {
+            Some(v) => format!("{system}|{v}#{code}"),
+            None => format!("{system}#{code}"),
+        };
+        if let Some(d) = coding.display.as_deref().filter(|d| !d.is_empty()) {
+            shown = format!("{shown} ('{d}')");
+        }
+        let shown = format!("'{shown}'");
+        if cc_mode {
+            membership_issues.push(Issue {
+                severity: IssueSeverity::Information,
+                issue_type: "code-invalid",
+                tx_type: "this-code-not-in-vs",
+                message_id: "None_of_the_provided_codes_are_in_the_value_set_one",
+                text: format!(
+                    "The provided code {shown} was not found in the value set '{vs_name}'"
+                ),
+                expression: format!("CodeableConcept.coding[{index}].code"),
+            });
+        }
+        listed.push(shown);
+    }
+    result.result = result.result && any_member;
+    if !any_member {
+        if cc_mode {
+            membership_issues.insert(
+                0,
+                Issue {
+                    severity: IssueSeverity::Error,
+                    issue_type: "code-invalid",
+                    tx_type: "not-in-vs",
+                    message_id: "TX_GENERAL_CC_ERROR_MESSAGE",
+                    text: format!("No valid coding was found for the value set '{vs_name}'"),
+                    expression: String::new(),
+                },
+            );
+            result.code = None;
+            result.system = None;
+            result.version = None;
+        } else if !listed.is_empty() {
             let path = match coding_req.source {
-                crate::core::CodingSource::Code => String::new(),
-                crate::core::CodingSource::Coding => "Coding.".to_string(),
-                crate::core::CodingSource::CodeableConcept => {
-                    format!("CodeableConcept.coding[{index}].")
-                }
+                crate::core::CodingSource::Coding => "Coding.code",
+                _ => "code",
             };
             membership_issues.push(Issue {
                 severity: IssueSeverity::Error,
                 issue_type: "code-invalid",
                 tx_type: "not-in-vs",
                 message_id: "None_of_the_provided_codes_are_in_the_value_set_one",
-                text: format!("The provided code '{system}#{code}' was not found in the value set '{vs_name}'"),
-                expression: format!("{path}code"),
+                text: format!(
+                    "The provided code {} was not found in the value set '{vs_name}'",
+                    listed.join(", ")
+                ),
+                expression: path.to_string(),
             });
         }
-    }
-    result.result = result.result && any_member;
-    if !any_member {
         membership_issues.append(&mut result.issues);
         result.issues = membership_issues;
-        let texts: Vec<&str> = result
-            .issues
-            .iter()
-            .filter(|i| i.severity != IssueSeverity::Information)
-            .map(|i| i.text.as_str())
-            .collect();
-        result.message = Some(texts.join("; "));
+        result.message = crate::core::validate::summary_message(&result.issues);
     }
     Ok(result)
+}
+
+/// Whether a value set's compose includes `system` directly.
+fn draws_on(vs: &ValueSetDef, system: &str) -> bool {
+    vs.compose.as_ref().is_some_and(|c| {
+        c.include
+            .iter()
+            .any(|set| set.system.as_deref() == Some(system))
+    })
 }
 
 impl Engine<'_> {
