@@ -150,8 +150,22 @@ pub fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
 /// Whether a stored version satisfies a requested one: equal, or a prefix with `.x`/`.*`
 /// wildcards (`1.0.x` matches `1.0.0`).
 pub fn version_matches(stored: &str, requested: &str) -> bool {
-    let requested = requested.trim_end_matches(".x").trim_end_matches(".*");
-    stored == requested || stored.starts_with(&format!("{requested}."))
+    if stored == requested {
+        return true;
+    }
+    let wanted: Vec<&str> = requested.split('.').collect();
+    if !wanted.iter().any(|p| *p == "x" || *p == "*") {
+        return false;
+    }
+    let have: Vec<&str> = stored.split('.').collect();
+    let last_wild = wanted.last().is_some_and(|p| *p == "x" || *p == "*");
+    if have.len() < wanted.len() || (have.len() > wanted.len() && !last_wild) {
+        return false;
+    }
+    wanted
+        .iter()
+        .zip(&have)
+        .all(|(w, h)| *w == "x" || *w == "*" || w == h)
 }
 
 /// Orders versions the way people read them: numerically by dot-separated component when

@@ -194,7 +194,7 @@ fn check_coding(
                 "UNKNOWN_CODESYSTEM_VERSION",
                 format!(
                     "A definition for CodeSystem '{system}' version '{version}' could not be found, so the code cannot be validated. Valid versions: {}",
-                    known.join(", ")
+                    super::expand::or_list(&known)
                 ),
                 format!("{path}system"),
             ));

@@ -57,6 +57,12 @@ pub fn validate_request(
         source,
         coding,
         date: input.string("date")?,
+        versions: VersionRules {
+            defaults: input.strings("system-version")?,
+            forced: input.strings("force-system-version")?,
+            checked: input.strings("check-system-version")?,
+            excluded: input.strings("exclude-system")?,
+        },
     })
 }
 

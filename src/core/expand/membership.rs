@@ -22,6 +22,8 @@ pub struct ValueSetValidateRequest {
     /// Validate as of this date (`date`): code systems without a stated version are taken
     /// at their newest version published on or before it.
     pub date: Option<String>,
+    /// `system-version`, `force-system-version` and `check-system-version`.
+    pub versions: super::VersionRules,
 }
 
 /// Validates the coding(s) against the value set: valid when a coding is a member and
@@ -36,7 +38,7 @@ pub fn validate_in_value_set(
         used: Vec::new(),
         used_value_sets: Vec::new(),
         applied: Vec::new(),
-        versions: Default::default(),
+        versions: req.versions.clone(),
         as_of: req.date.clone(),
     };
     let vs = engine.source(&req.source)?;
@@ -57,7 +59,42 @@ pub fn validate_in_value_set(
             }
         }
     }
+    let mut decided = Vec::new();
+    for (index, coding) in coding_req.codings.iter_mut().enumerate() {
+        let Some(system) = coding.system.clone().or_else(|| coding_req.url.clone()) else {
+            decided.push(VersionDecision::default());
+            continue;
+        };
+        let path = match coding_req.source {
+            crate::core::CodingSource::Code => String::new(),
+            crate::core::CodingSource::Coding => "Coding.".to_string(),
+            crate::core::CodingSource::CodeableConcept => {
+                format!("CodeableConcept.coding[{index}].")
+            }
+        };
+        let given = coding.version.clone().or_else(|| coding_req.version.clone());
+        let decision = decide_version(snap, &req.versions, &vs, &system, given.as_deref(), &path);
+        if decision.check_version.is_some() || given.is_some() {
+            coding.version = decision.check_version.clone().or(given);
+        }
+        decided.push(decision);
+    }
+    if coding_req.codings.len() == 1 {
+        coding_req.version = None;
+    }
     let mut result = validate_code(snap, &coding_req)?;
+    for d in &decided {
+        result.issues.extend(d.issues.iter().cloned());
+        for u in &d.unknown {
+            if !result.unknown_systems.contains(u) {
+                result.unknown_systems.push(u.clone());
+            }
+        }
+    }
+    if decided.iter().any(|d| d.failed) {
+        result.result = false;
+        result.message = crate::core::validate::summary_message(&result.issues);
+    }
     let cc_mode = coding_req.source == crate::core::CodingSource::CodeableConcept;
     let mut any_member = false;
     let mut membership_issues = Vec::new();
@@ -155,6 +192,132 @@ pub fn validate_in_value_set(
         result.message = crate::core::validate::summary_message(&result.issues);
     }
     Ok(result)
+}
+
+/// What the value set and the version rules make of a coding's version.
+#[derive(Debug, Default)]
+struct VersionDecision {
+    /// The version to check the code in (`None`: the newest).
+    check_version: Option<String>,
+    issues: Vec<Issue>,
+    unknown: Vec<String>,
+    /// An error was found: the coding cannot be valid.
+    failed: bool,
+}
+
+/// Decides which version of `system` a coding is checked in, the way the ecosystem does:
+/// the version the value set's include states (or `force-system-version`, or for a
+/// versionless include `system-version`/`check-system-version`), reconciled with the
+/// version the coding states. Disagreements are reported as `VALUESET_VALUE_MISMATCH*`,
+/// a resolved version outside `check-system-version` as `VALUESET_VERSION_CHECK`.
+fn decide_version(
+    snap: &Snapshot,
+    rules: &super::VersionRules,
+    vs: &ValueSetDef,
+    system: &str,
+    given: Option<&str>,
+    path: &str,
+) -> VersionDecision {
+    let mut out = VersionDecision::default();
+    let stated = vs.compose.as_ref().and_then(|c| {
+        c.include
+            .iter()
+            .find(|set| set.system.as_deref() == Some(system))
+            .and_then(|set| set.version.clone())
+    });
+    let issue = |severity, issue_type, tx_type, message_id, text: String, at: &str| Issue {
+        severity,
+        issue_type,
+        tx_type,
+        message_id,
+        text,
+        expression: format!("{path}{at}"),
+    };
+    let forced = super::VersionRules::version_for(&rules.forced, system).map(str::to_owned);
+    let checked = super::VersionRules::version_for(&rules.checked, system).map(str::to_owned);
+    let default = super::VersionRules::version_for(&rules.defaults, system).map(str::to_owned);
+    let mut version = forced
+        .clone()
+        .or_else(|| stated.clone())
+        .or(default)
+        .or_else(|| checked.clone());
+    if let (Some(required), None) = (&checked, &forced) {
+        if let Some(stated) = &stated {
+            if let Ok(cs) = snap.catalog.resolve(system, Some(stated)) {
+                if !crate::core::catalog::version_matches(&cs.version, required) {
+                    out.failed = true;
+                    out.issues.push(issue(
+                        IssueSeverity::Error,
+                        "exception",
+                        "version-error",
+                        "VALUESET_VERSION_CHECK",
+                        format!("The version '{}' is not allowed for system '{system}': required to be '{required}' by a version-check parameter", cs.version),
+                        "version",
+                    ));
+                }
+            }
+        }
+    }
+    let known: Vec<String> = snap
+        .catalog
+        .versions(system)
+        .iter()
+        .map(|cs| cs.version.clone())
+        .collect();
+    if let Some(given) = given {
+        if version.is_none() && known.iter().any(|k| k == given) {
+            version = Some(given.to_string());
+        }
+        match snap.catalog.resolve(system, version.as_deref()) {
+            Ok(cs) if cs.version != given => {
+                let (severity, id, text) = match &version {
+                    None => (
+                        IssueSeverity::Warning,
+                        "VALUESET_VALUE_MISMATCH_DEFAULT",
+                        format!("The code system '{system}' version '{}' for the versionless include in the ValueSet include is different to the one in the value ('{given}')", cs.version),
+                    ),
+                    Some(v) if Some(v) != stated.as_ref() => (
+                        IssueSeverity::Error,
+                        "VALUESET_VALUE_MISMATCH_CHANGED",
+                        format!("The code system '{system}' version '{v}' resulting from the version '{}' in the ValueSet include is different to the one in the value ('{given}')", stated.as_deref().unwrap_or("")),
+                    ),
+                    Some(v) => (
+                        IssueSeverity::Error,
+                        "VALUESET_VALUE_MISMATCH",
+                        format!("The code system '{system}' version '{v}' in the ValueSet include is different to the one in the value ('{given}')"),
+                    ),
+                };
+                out.failed |= severity == IssueSeverity::Error;
+                out.issues.push(issue(severity, "invalid", "vs-invalid", id, text, "version"));
+                if snap.catalog.resolve(system, Some(given)).is_err() {
+                    out.failed = true;
+                    out.unknown.push(format!("{system}|{given}"));
+                    out.issues.push(issue(
+                        IssueSeverity::Error,
+                        "not-found",
+                        "not-found",
+                        "UNKNOWN_CODESYSTEM_VERSION",
+                        format!("A definition for CodeSystem '{system}' version '{given}' could not be found, so the code cannot be validated. Valid versions: {}", super::or_list(&known)),
+                        "system",
+                    ));
+                }
+            }
+            Err(_) if version.as_deref().is_some_and(|v| v != given) => {
+                out.failed = true;
+                out.issues.push(issue(
+                    IssueSeverity::Error,
+                    "invalid",
+                    "vs-invalid",
+                    "VALUESET_VALUE_MISMATCH",
+                    format!("The code system '{system}' version '{}' in the ValueSet include is different to the one in the value ('{given}')", version.as_deref().unwrap_or("")),
+                    "version",
+                ));
+            }
+            _ => {}
+        }
+    }
+    out.check_version = version;
+    out
 }
 
 /// Whether a value set's compose includes `system` directly.

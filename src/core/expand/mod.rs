@@ -71,7 +71,7 @@ pub struct VersionRules {
 }
 
 impl VersionRules {
-    fn version_for<'a>(list: &'a [String], system: &str) -> Option<&'a str> {
+    pub(super) fn version_for<'a>(list: &'a [String], system: &str) -> Option<&'a str> {
         list.iter().find_map(|c| match split_canonical(c) {
             (url, Some(v)) if url == system => Some(v),
             _ => None,
