@@ -185,7 +185,8 @@ fn check_coding(
             ));
             return Ok(checked);
         }
-        Err(Unresolved::UnknownVersion { known }) => {
+        Err(Unresolved::UnknownVersion { mut known }) => {
+            known.reverse();
             let version = version.unwrap_or_default();
             out.unknown_systems.push(format!("{system}|{version}"));
             out.issues.push(error(

@@ -131,11 +131,12 @@ pub fn validate_in_value_set(
             any_member = true;
             continue;
         }
-        let mut shown = match &coding.version {
+        let original = &req.coding.codings[index];
+        let mut shown = match original.version.as_ref().or(req.coding.version.as_ref()) {
             Some(v) => format!("{system}|{v}#{code}"),
             None => format!("{system}#{code}"),
         };
-        if let Some(d) = coding.display.as_deref().filter(|d| !d.is_empty()) {
+        if let Some(d) = original.display.as_deref().filter(|d| !d.is_empty()) {
             shown = format!("{shown} ('{d}')");
         }
         let shown = format!("'{shown}'");
@@ -258,13 +259,21 @@ fn decide_version(
             }
         }
     }
-    let known: Vec<String> = snap
+    let mut known: Vec<String> = snap
         .catalog
         .versions(system)
         .iter()
         .map(|cs| cs.version.clone())
         .collect();
+    known.reverse();
     if let Some(given) = given {
+        // A wildcard the coding's version satisfies gives way to the coding's version.
+        if version
+            .as_deref()
+            .is_some_and(|v| v != given && crate::core::catalog::version_matches(given, v))
+        {
+            version = Some(given.to_string());
+        }
         if version.is_none() && known.iter().any(|k| k == given) {
             version = Some(given.to_string());
         }
@@ -371,7 +380,12 @@ impl Engine<'_> {
             return Ok(false);
         }
         if let Some(system) = &set.system {
-            if system != &cs.url || set.version.as_deref().is_some_and(|v| v != cs.version) {
+            if system != &cs.url
+                || set
+                    .version
+                    .as_deref()
+                    .is_some_and(|v| !crate::core::catalog::version_matches(&cs.version, v))
+            {
                 return Ok(false);
             }
             if !set.concepts.is_empty() {

@@ -393,7 +393,7 @@ impl<'s> Engine<'s> {
             Unresolved::UnknownVersion { known } => CoreError::not_found(format!(
                 "A definition for CodeSystem '{system}' version '{}' could not be found, so the value set cannot be expanded. Valid versions: {}",
                 version.unwrap_or_default(),
-                or_list(&known)
+                or_list(&known.iter().rev().cloned().collect::<Vec<_>>())
             ))
             .with_tx("not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP"),
         })?;
