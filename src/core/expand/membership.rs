@@ -74,9 +74,7 @@ pub fn validate_in_value_set(
         };
         let given = coding.version.clone().or_else(|| coding_req.version.clone());
         let decision = decide_version(snap, &req.versions, &vs, &system, given.as_deref(), &path);
-        if decision.check_version.is_some() || given.is_some() {
-            coding.version = decision.check_version.clone().or(given);
-        }
+        coding.version = decision.check_version.clone();
         decided.push(decision);
     }
     if coding_req.codings.len() == 1 {
@@ -156,7 +154,7 @@ pub fn validate_in_value_set(
     }
     result.result = result.result && any_member;
     if !any_member {
-        if cc_mode {
+        if cc_mode && !listed.is_empty() {
             membership_issues.insert(
                 0,
                 Issue {
@@ -380,10 +378,10 @@ impl Engine<'_> {
             return Ok(false);
         }
         if let Some(system) = &set.system {
+            let forced = super::VersionRules::version_for(&self.versions.forced, system);
             if system != &cs.url
-                || set
-                    .version
-                    .as_deref()
+                || forced
+                    .or(set.version.as_deref())
                     .is_some_and(|v| !crate::core::catalog::version_matches(&cs.version, v))
             {
                 return Ok(false);
