@@ -73,7 +73,12 @@ impl OperationInput {
             .iter()
             .filter(|(n, _)| names.contains(&n.as_str()))
             .map(|(name, p)| match p {
-                Param::Element(v) => v.clone(),
+                // Canonicals are repeated as plain URIs (`expansion.parameter` has no
+                // canonical type in R4).
+                Param::Element(v) => match v.get("valueCanonical") {
+                    Some(c) => serde_json::json!({"name": name, "valueUri": c}),
+                    None => v.clone(),
+                },
                 Param::Text(t) => {
                     let value = if t == "true" || t == "false" {
                         ("valueBoolean", Value::Bool(t == "true"))

@@ -166,10 +166,7 @@ pub fn validate_in_value_set(
                     expression: String::new(),
                 },
             );
-            result.code = None;
-            result.system = None;
-            result.version = None;
-        } else if !listed.is_empty() {
+        } else if !listed.is_empty() && !cc_mode {
             let path = match coding_req.source {
                 crate::core::CodingSource::Coding => "Coding.code",
                 _ => "code",
@@ -185,6 +182,13 @@ pub fn validate_in_value_set(
                 ),
                 expression: path.to_string(),
             });
+        }
+        if cc_mode {
+            // A CodeableConcept names a code only when one of its codings is a member.
+            result.code = None;
+            result.system = None;
+            result.version = None;
+            result.display = None;
         }
         membership_issues.append(&mut result.issues);
         result.issues = membership_issues;
