@@ -113,10 +113,35 @@ const ECHOED: &[&str] = &[
     "excludePostCoordinated",
     "filter",
     "force-system-version",
-    "includeDefinition",
     "includeDesignations",
     "offset",
 ];
+
+/// R5's `ValueSet.expansion.property`, carried in R4 by the cross-version extension.
+pub const EXPANSION_PROPERTY: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property";
+
+/// R5's `ValueSet.expansion.contains.property`, carried in R4 by the cross-version
+/// extension.
+pub const CONTAINS_PROPERTY: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property";
+
+fn property_extension(code: &str, (key, value): (&str, Value)) -> Value {
+    let mut v = json!({"url": "value"});
+    v[key] = value;
+    json!({"url": CONTAINS_PROPERTY, "extension": [{"url": "code", "valueCode": code}, v]})
+}
+
+/// The URIs of the properties FHIR itself defines (`concept-properties`).
+fn known_property_uri(code: &str) -> Option<String> {
+    let name = match code {
+        "weight" => "itemWeight",
+        "definition" | "status" | "inactive" | "label" | "order" | "parent" | "child"
+        | "notSelectable" | "deprecated" | "retirementDate" | "deprecationDate" => code,
+        _ => return None,
+    };
+    Some(format!("http://hl7.org/fhir/concept-properties#{name}"))
+}
 
 /// The expanded ValueSet resource. `input` is the request, whose shaping parameters the
 /// expansion repeats; `accept_language` is echoed as `displayLanguage` when the request
@@ -147,6 +172,7 @@ pub fn expansion_resource(
     for used in &e.used_value_sets {
         push("used-valueset", "valueUri", json!(used));
     }
+    let mut declared: Vec<String> = Vec::new();
     let contains: Vec<Value> = e
         .items
         .iter()
@@ -186,23 +212,25 @@ pub fn expansion_resource(
                     })
                     .collect();
             }
-            if !i.properties.is_empty() {
-                c["property"] = i
-                    .properties
-                    .iter()
-                    .map(|p| {
-                        let (key, value) = super::operations::property_value_json(&p.value);
-                        let mut v = json!({"code": p.code});
-                        v[key] = value;
-                        v
-                    })
-                    .collect();
-            }
+            let mut properties: Vec<Value> = Vec::new();
             if let Some(def) = &i.definition {
-                c["extension"] = json!([{
-                    "url": "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition",
-                    "valueString": def,
-                }]);
+                properties.push(property_extension(
+                    "definition",
+                    ("valueString", json!(def)),
+                ));
+            }
+            for p in &i.properties {
+                let (key, value) = super::operations::property_value_json(&p.value);
+                properties.push(property_extension(&p.code, (key, value)));
+            }
+            if !properties.is_empty() {
+                for p in &properties {
+                    let code = p["extension"][0]["valueCode"].as_str().unwrap_or_default();
+                    if !declared.iter().any(|d: &String| d == code) {
+                        declared.push(code.to_string());
+                    }
+                }
+                c["extension"] = Value::Array(properties);
             }
             c
         })
@@ -217,6 +245,23 @@ pub fn expansion_resource(
     }
     if !parameters.is_empty() {
         expansion["parameter"] = Value::Array(parameters);
+    }
+    if !declared.is_empty() {
+        expansion["extension"] = declared
+            .iter()
+            .map(|code| {
+                let mut parts = vec![json!({"url": "code", "valueCode": code})];
+                let stated = e
+                    .property_uris
+                    .iter()
+                    .find(|(c, _)| c == code)
+                    .map(|(_, u)| u.clone());
+                if let Some(uri) = stated.or_else(|| known_property_uri(code)) {
+                    parts.push(json!({"url": "uri", "valueUri": uri}));
+                }
+                json!({"url": EXPANSION_PROPERTY, "extension": parts})
+            })
+            .collect();
     }
     if !contains.is_empty() {
         expansion["contains"] = Value::Array(contains);

@@ -37,8 +37,21 @@ const MANAGED_EXTENSIONS: &[&str] = &[
     "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id",
 ];
 
+/// R4 carries R5's `expansion.property` and `contains.property` in cross-version
+/// extensions; the reference client converts them back to R5 before comparing.
+const EXPANSION_PROPERTY: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property";
+const CONTAINS_PROPERTY: &str =
+    "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.contains.property";
+
 /// Scrubs and sorts a response resource in place.
 pub fn normalise(resource: &mut Value) {
+    if resource["resourceType"] == "ValueSet" {
+        if let Some(expansion) = resource.get_mut("expansion") {
+            lift(expansion, EXPANSION_PROPERTY, "property");
+            lift_contains(expansion);
+        }
+    }
     scrub(resource, false);
     match resource["resourceType"].as_str() {
         Some("Parameters") => sort_parameters(resource),
@@ -55,6 +68,52 @@ pub fn normalise(resource: &mut Value) {
             }
         }
         _ => {}
+    }
+}
+
+/// Moves the cross-version extensions `url` of `element` into the R5 element `name`, each
+/// extension's sub-extensions becoming properties (`code`, `uri`, `value[x]`).
+fn lift(element: &mut Value, url: &str, name: &str) {
+    let Some(exts) = element.get_mut("extension").and_then(Value::as_array_mut) else {
+        return;
+    };
+    let mut lifted = Vec::new();
+    exts.retain(|e| {
+        if e["url"] != url {
+            return true;
+        }
+        let mut out = serde_json::Map::new();
+        for part in e["extension"].as_array().into_iter().flatten() {
+            let key = part["url"].as_str().unwrap_or_default();
+            if let Some((vk, vv)) = part
+                .as_object()
+                .and_then(|m| m.iter().find(|(k, _)| k.starts_with("value")))
+            {
+                let target = if key == "value" {
+                    vk.clone()
+                } else {
+                    key.to_string()
+                };
+                out.insert(target, vv.clone());
+            }
+        }
+        lifted.push(Value::Object(out));
+        false
+    });
+    if exts.is_empty() {
+        element.as_object_mut().map(|m| m.remove("extension"));
+    }
+    if !lifted.is_empty() {
+        element[name] = Value::Array(lifted);
+    }
+}
+
+fn lift_contains(parent: &mut Value) {
+    if let Some(items) = parent.get_mut("contains").and_then(Value::as_array_mut) {
+        for c in items {
+            lift(c, CONTAINS_PROPERTY, "property");
+            lift_contains(c);
+        }
     }
 }
 

@@ -72,7 +72,10 @@ pub fn validate_in_value_set(
                 format!("CodeableConcept.coding[{index}].")
             }
         };
-        let given = coding.version.clone().or_else(|| coding_req.version.clone());
+        let given = coding
+            .version
+            .clone()
+            .or_else(|| coding_req.version.clone());
         let decision = decide_version(snap, &req.versions, &vs, &system, given.as_deref(), &path);
         coding.version = decision.check_version.clone();
         decided.push(decision);
@@ -299,7 +302,14 @@ fn decide_version(
                     ),
                 };
                 out.failed |= severity == IssueSeverity::Error;
-                out.issues.push(issue(severity, "invalid", "vs-invalid", id, text, "version"));
+                out.issues.push(issue(
+                    severity,
+                    "invalid",
+                    "vs-invalid",
+                    id,
+                    text,
+                    "version",
+                ));
                 if snap.catalog.resolve(system, Some(given)).is_err() {
                     out.failed = true;
                     out.unknown.push(format!("{system}|{given}"));

@@ -163,6 +163,8 @@ pub struct Expansion {
     /// Whether each code carries its code system version: when the value set draws on
     /// more than one version of a code system.
     pub show_versions: bool,
+    /// The URI each returned property code has in its code system.
+    pub property_uris: Vec<(String, String)>,
     pub items: Vec<ExpansionItem>,
 }
 
@@ -614,6 +616,7 @@ fn render_page(
         ));
     }
     let mut items = Vec::new();
+    let mut property_uris: Vec<(String, String)> = Vec::new();
     for id in members.order.iter().skip(req.offset).take(wanted) {
         let cs = &members.systems[id];
         let Some(c) = snap.txn.concept_by_id(*id)? else {
@@ -639,13 +642,20 @@ fn render_page(
                 .filter(|p| req.properties.iter().any(|w| w == "*" || w == &p.code))
                 .collect()
         };
+        for p in &properties {
+            if let Some(uri) = cs.property(&p.code).and_then(|d| d.uri.clone()) {
+                if !property_uris.iter().any(|(c, _)| c == &p.code) {
+                    property_uris.push((p.code.clone(), uri));
+                }
+            }
+        }
         items.push(ExpansionItem {
             properties,
             system: cs.url.clone(),
             version: cs.version_opt().map(str::to_owned),
             code: c.code,
             display,
-            definition: if req.include_definition {
+            definition: if req.properties.iter().any(|p| p == "definition" || p == "*") {
                 c.definition
             } else {
                 None
@@ -672,6 +682,7 @@ fn render_page(
         used_value_sets: selection.used_value_sets.clone(),
         applied_rules: selection.applied.clone(),
         show_versions: states_several_versions(vs),
+        property_uris,
         items,
     })
 }
