@@ -130,6 +130,7 @@ fn value_set_operations(c: &mut Criterion) {
             lenient_display: false,
         },
         date: None,
+        versions: Default::default(),
     };
     c.bench_function("core/valueset-validate-code-is-a", |b| {
         b.iter(|| {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: fetches the FHIR packages the tests walk (npm registry, once), then the
-# unit and integration tests. This is the README's test command and what CI runs.
+# unit and integration tests, then the HL7 terminology ecosystem suite against a freshly
+# started server (scripts/conformance.sh). This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/fetch-packages.sh
-cargo test --all-targets "$@"
+cargo test --workspace --all-targets "$@"
+./scripts/conformance.sh

@@ -381,7 +381,7 @@ fn validate_code_unknown_system_and_version() {
     assert!(param(&p, "message").unwrap()["valueString"]
         .as_str()
         .unwrap()
-        .ends_with("Valid versions: 2.0.0, 1.0.0"));
+        .ends_with("Valid versions: 1.0.0 or 2.0.0"));
 }
 
 #[test]

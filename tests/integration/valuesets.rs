@@ -281,7 +281,7 @@ fn designations_display_language_and_definitions() {
         ("url", all),
         ("displayLanguage", "lt"),
         ("includeDesignations", "true"),
-        ("includeDefinition", "true"),
+        ("property", "definition"),
     ])
     .json();
     let contains = vs["expansion"]["contains"].as_array().unwrap();
@@ -289,8 +289,15 @@ fn designations_display_language_and_definitions() {
     assert_eq!(heart["display"], "Širdis");
     assert_eq!(heart["designation"].as_array().unwrap().len(), 2);
     let body = contains.iter().find(|c| c["code"] == "body").unwrap();
+    // R5's contains.property, in R4's cross-version extension.
+    let property = &body["extension"][0];
+    assert!(property["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("extension-ValueSet.expansion.contains.property"));
+    assert_eq!(property["extension"][0]["valueCode"], "definition");
     assert_eq!(
-        body["extension"][0]["valueString"],
+        property["extension"][1]["valueString"],
         "Any structure of the body"
     );
     let r = get(
@@ -477,8 +484,8 @@ fn not_for_ui_properties_and_version_rules() {
         .unwrap()
         .clone();
     assert_eq!(
-        lung["property"],
-        json!([{"code": "paired", "valueBoolean": true}])
+        lung["extension"][0]["extension"],
+        json!([{"url": "code", "valueCode": "paired"}, {"url": "value", "valueBoolean": true}])
     );
 
     // The value set names no version: system-version picks one, force-system-version too.
