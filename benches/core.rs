@@ -51,6 +51,7 @@ fn codesystem_operations(c: &mut Criterion) {
         display_language: None,
         abstract_allowed: true,
         lenient_display: false,
+        text: None,
     };
     c.bench_function("core/validate-code", |b| {
         b.iter(|| {
@@ -128,6 +129,7 @@ fn value_set_operations(c: &mut Criterion) {
             display_language: None,
             abstract_allowed: true,
             lenient_display: false,
+            text: None,
         },
         date: None,
         versions: Default::default(),

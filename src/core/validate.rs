@@ -33,6 +33,8 @@ pub struct ValidateCodeRequest {
     pub abstract_allowed: bool,
     /// Report a wrong display as a warning instead of an error.
     pub lenient_display: bool,
+    /// The `text` of a CodeableConcept, echoed back with it.
+    pub text: Option<String>,
 }
 
 /// Severity of an [`Issue`].
@@ -284,6 +286,8 @@ fn check_coding(
             }
         }
         if !choices.iter().any(|(v, _)| v == given) {
+            let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+            let whitespace_only = choices.iter().any(|(v, _)| squeeze(v) == squeeze(given));
             let severity = if req.lenient_display {
                 IssueSeverity::Warning
             } else {
@@ -296,13 +300,18 @@ fn check_coding(
                 severity,
                 issue_type: "invalid",
                 tx_type: "invalid-display",
-                message_id: "Display_Name_for__should_be_one_of__instead_of",
+                message_id: if whitespace_only {
+                    "Display_Name_WS_for__should_be_one_of__instead_of"
+                } else {
+                    "Display_Name_for__should_be_one_of__instead_of"
+                },
                 text: wrong_display_text(
                     given,
                     &cs.url,
                     &concept.code,
                     &choices,
                     req.display_language.as_deref(),
+                    whitespace_only,
                 ),
                 expression: format!("{path}display"),
             });
@@ -346,6 +355,7 @@ fn wrong_display_text(
     code: &str,
     choices: &[(String, Option<String>)],
     languages: Option<&str>,
+    whitespace_only: bool,
 ) -> String {
     let render = |(value, lang): &(String, Option<String>)| match lang {
         Some(l) => format!("'{value}' ({l})"),
@@ -365,7 +375,8 @@ fn wrong_display_text(
         }
     };
     format!(
-        "Wrong Display Name '{given}' for {system}#{code}. {valid} (for the language(s) '{}')",
+        "Wrong {}Display Name '{given}' for {system}#{code}. {valid} (for the language(s) '{}')",
+        if whitespace_only { "whitespace in " } else { "" },
         languages.unwrap_or("--")
     )
 }

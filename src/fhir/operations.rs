@@ -170,7 +170,8 @@ pub fn validate_request_with_system(
     let lenient = input
         .strings("mode")?
         .iter()
-        .any(|m| m == "lenient-display-validation");
+        .any(|m| m == "lenient-display-validation")
+        || input.boolean("lenient-display-validation")?.unwrap_or(false);
     Ok(ValidateCodeRequest {
         url,
         version,
@@ -181,6 +182,7 @@ pub fn validate_request_with_system(
             .or(accept_language.map(str::to_owned)),
         abstract_allowed: input.boolean("abstract")?.unwrap_or(true),
         lenient_display: lenient,
+        text: input.codeable_concept_text("codeableConcept"),
     })
 }
 
@@ -208,7 +210,11 @@ pub fn validate_parameters(r: &ValidateCodeResult, req: &ValidateCodeRequest) ->
     }
     if req.source == CodingSource::CodeableConcept {
         let codings: Vec<Value> = req.codings.iter().map(coding_json).collect();
-        p.push(json!({"name": "codeableConcept", "valueCodeableConcept": {"coding": codings}}));
+        let mut cc = json!({"coding": codings});
+        if let Some(text) = &req.text {
+            cc["text"] = json!(text);
+        }
+        p.push(json!({"name": "codeableConcept", "valueCodeableConcept": cc}));
     }
     if let Some(m) = &r.message {
         p.push(param("message", "valueString", m));

@@ -96,6 +96,14 @@ impl OperationInput {
             .collect()
     }
 
+    /// The `text` of a CodeableConcept parameter, if it has one.
+    pub fn codeable_concept_text(&self, name: &str) -> Option<String> {
+        self.all(name).find_map(|p| match p {
+            Param::Element(e) => e["valueCodeableConcept"]["text"].as_str().map(str::to_owned),
+            Param::Text(_) => None,
+        })
+    }
+
     /// Whether the parameter was given at all.
     pub fn has(&self, name: &str) -> bool {
         self.params.iter().any(|(n, _)| n == name)
