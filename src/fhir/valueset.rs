@@ -285,7 +285,7 @@ pub fn expansion_resource(
             out[k] = v.clone();
         }
     }
-    if out.get("status").is_none() {
+    if vs.envelope.is_empty() && out.get("status").is_none() {
         out["status"] = json!("active");
     }
     out["expansion"] = expansion;

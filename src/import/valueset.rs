@@ -6,7 +6,8 @@ use serde_json::Value;
 use super::fhir_json::{array_field, bool_field, str_field};
 use crate::model::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};
 
-/// The elements of a ValueSet an expansion of it repeats, in the order FHIR lists them.
+/// The elements of a ValueSet an expansion of it repeats, in the order FHIR lists them
+/// (tx.fhir.org's selection, which clients compare against).
 pub const ENVELOPE: &[&str] = &[
     "id",
     "language",
@@ -17,7 +18,6 @@ pub const ENVELOPE: &[&str] = &[
     "status",
     "experimental",
     "date",
-    "publisher",
 ];
 
 /// Reads a ValueSet resource's identity and compose.

@@ -13,7 +13,7 @@ pub struct ValueSetDef {
     pub status: Option<String>,
     pub compose: Option<Compose>,
     /// The resource's descriptive elements an expansion repeats (`id`, `language`, `url`,
-    /// `version`, `name`, `title`, `status`, `experimental`, `date`, `publisher`), as given.
+    /// `version`, `name`, `title`, `status`, `experimental`, `date`), as given.
     #[serde(default)]
     pub envelope: serde_json::Map<String, serde_json::Value>,
 }
