@@ -260,16 +260,33 @@ fn check_coding(
         ));
     }
     if concept.inactive {
+        let status = snap
+            .txn
+            .properties(concept.id)?
+            .into_iter()
+            .find(|p| p.code == "status")
+            .and_then(|p| match p.value {
+                crate::model::Value::Code(c) | crate::model::Value::String(c) => Some(c),
+                _ => None,
+            })
+            .filter(|s| s != "inactive");
+        let status = match status {
+            Some(s) => format!("{s} and inactive"),
+            None => "inactive".to_string(),
+        };
         out.issues.push(Issue {
             severity: IssueSeverity::Warning,
             issue_type: "business-rule",
             tx_type: "code-comment",
             message_id: "INACTIVE_CONCEPT_FOUND",
             text: format!(
-                "The concept '{}' has a status of inactive and its use should be reviewed",
+                "The concept '{}' has a status of {status} and its use should be reviewed",
                 concept.code
             ),
-            expression: format!("{path}code"),
+            expression: match path.strip_suffix('.') {
+                Some(element) => element.to_string(),
+                None => "code".to_string(),
+            },
         });
     }
     if let Some(given) = coding.display.as_deref().filter(|d| !d.is_empty()) {
@@ -376,7 +393,11 @@ fn wrong_display_text(
     };
     format!(
         "Wrong {}Display Name '{given}' for {system}#{code}. {valid} (for the language(s) '{}')",
-        if whitespace_only { "whitespace in " } else { "" },
+        if whitespace_only {
+            "whitespace in "
+        } else {
+            ""
+        },
         languages.unwrap_or("--")
     )
 }

@@ -71,7 +71,10 @@ pub fn lookup_parameters(r: &LookupResult) -> Value {
     for d in &r.designations {
         p.push(json!({"name": "designation", "part": designation_parts(d)}));
     }
-    for prop in &r.properties {
+    // Properties by code (stable), as tx.fhir.org lists them.
+    let mut properties: Vec<_> = r.properties.iter().collect();
+    properties.sort_by(|a, b| a.code.cmp(&b.code));
+    for prop in properties {
         let mut parts = vec![
             param("code", "valueCode", &prop.code),
             property_value(&prop.value),
@@ -171,7 +174,9 @@ pub fn validate_request_with_system(
         .strings("mode")?
         .iter()
         .any(|m| m == "lenient-display-validation")
-        || input.boolean("lenient-display-validation")?.unwrap_or(false);
+        || input
+            .boolean("lenient-display-validation")?
+            .unwrap_or(false);
     Ok(ValidateCodeRequest {
         url,
         version,

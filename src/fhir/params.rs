@@ -99,7 +99,9 @@ impl OperationInput {
     /// The `text` of a CodeableConcept parameter, if it has one.
     pub fn codeable_concept_text(&self, name: &str) -> Option<String> {
         self.all(name).find_map(|p| match p {
-            Param::Element(e) => e["valueCodeableConcept"]["text"].as_str().map(str::to_owned),
+            Param::Element(e) => e["valueCodeableConcept"]["text"]
+                .as_str()
+                .map(str::to_owned),
             Param::Text(_) => None,
         })
     }

@@ -240,7 +240,7 @@ pub fn expansion_resource(
         "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "total": e.total,
     });
-    if input.has("offset") || input.has("count") {
+    if input.has("offset") {
         expansion["offset"] = json!(e.offset);
     }
     if !parameters.is_empty() {
