@@ -172,6 +172,13 @@ pub fn expansion_resource(
     for used in &e.used_value_sets {
         push("used-valueset", "valueUri", json!(used));
     }
+    for note in &e.status_notes {
+        push(
+            &format!("warning-{}", note.status),
+            "valueUri",
+            json!(note.canonical),
+        );
+    }
     let mut declared: Vec<String> = Vec::new();
     let contains: Vec<Value> = e
         .items
@@ -223,6 +230,7 @@ pub fn expansion_resource(
                 let (key, value) = super::operations::property_value_json(&p.value);
                 properties.push(property_extension(&p.code, (key, value)));
             }
+            let mut extensions = i.extensions.clone();
             if !properties.is_empty() {
                 for p in &properties {
                     let code = p["extension"][0]["valueCode"].as_str().unwrap_or_default();
@@ -230,7 +238,10 @@ pub fn expansion_resource(
                         declared.push(code.to_string());
                     }
                 }
-                c["extension"] = Value::Array(properties);
+                extensions.extend(properties);
+            }
+            if !extensions.is_empty() {
+                c["extension"] = Value::Array(extensions);
             }
             c
         })

@@ -106,6 +106,8 @@ pub fn convert(resource: &Value) -> Result<CodeSystemLoad, String> {
         language: str_field(resource, "language"),
         supplements: str_field(resource, "supplements"),
         date: str_field(resource, "date"),
+        experimental: bool_field(resource, "experimental"),
+        standards_status: super::fhir_json::standards_status(resource),
         concept_count: concepts.len() as i64,
         properties,
     };

@@ -77,3 +77,18 @@ pub fn canonical_header(resource: &Value) -> Result<CanonicalHeader, String> {
         status: str_field(resource, "status"),
     })
 }
+
+/// The `structuredefinition-standards-status` extension of a resource (`deprecated`,
+/// `withdrawn`, `draft`, ...), which references to it should warn about.
+pub fn standards_status(resource: &Value) -> Option<String> {
+    array_field(resource, "extension").iter().find_map(|e| {
+        (e.get("url").and_then(Value::as_str)
+            == Some("http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"))
+        .then(|| {
+            e.get("valueCode")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .flatten()
+    })
+}

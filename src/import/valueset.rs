@@ -28,6 +28,7 @@ pub fn definition(resource: &Value) -> ValueSetDef {
         .collect();
     ValueSetDef {
         envelope,
+        standards_status: super::fhir_json::standards_status(resource),
         url: str_field(resource, "url"),
         version: str_field(resource, "version"),
         name: str_field(resource, "name"),
@@ -52,6 +53,7 @@ fn concept_set(set: &Value) -> ConceptSet {
                 Some(ListedConcept {
                     code: str_field(c, "code")?,
                     display: str_field(c, "display"),
+                    extensions: array_field(c, "extension").to_vec(),
                 })
             })
             .collect(),

@@ -31,6 +31,10 @@ pub struct CodeSystemMeta {
     pub supplements: Option<String>,
     /// `CodeSystem.date`: when this version was published.
     pub date: Option<String>,
+    /// `CodeSystem.experimental`.
+    pub experimental: Option<bool>,
+    /// The `structuredefinition-standards-status` extension (deprecated, withdrawn, ...).
+    pub standards_status: Option<String>,
     pub concept_count: i64,
     pub properties: Vec<PropertyDef>,
 }

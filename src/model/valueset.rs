@@ -16,6 +16,9 @@ pub struct ValueSetDef {
     /// `version`, `name`, `title`, `status`, `experimental`, `date`), as given.
     #[serde(default)]
     pub envelope: serde_json::Map<String, serde_json::Value>,
+    /// The `structuredefinition-standards-status` extension (deprecated, withdrawn, ...).
+    #[serde(default)]
+    pub standards_status: Option<String>,
 }
 
 /// `ValueSet.compose`.
@@ -45,6 +48,10 @@ pub struct ConceptSet {
 pub struct ListedConcept {
     pub code: String,
     pub display: Option<String>,
+    /// The extensions the value set puts on the concept (deprecation, label, order...),
+    /// which its expansions repeat.
+    #[serde(default)]
+    pub extensions: Vec<serde_json::Value>,
 }
 
 /// A `compose.include.filter`.

@@ -88,7 +88,7 @@ impl<'c> ReadTxn<'c> {
         let mut stmt = self.conn.prepare(
             "SELECT id, resource_id, url, version, name, title, status, content,
                     hierarchy_meaning, case_sensitive, value_set, language, supplements,
-                    concept_count, date
+                    concept_count, date, experimental, standards_status
              FROM code_system ORDER BY url, version",
         )?;
         let mut systems = stmt
@@ -109,6 +109,8 @@ impl<'c> ReadTxn<'c> {
                     supplements: r.get(12)?,
                     concept_count: r.get(13)?,
                     date: r.get(14)?,
+                    experimental: r.get(15)?,
+                    standards_status: r.get(16)?,
                     properties: Vec::new(),
                 })
             })?

@@ -160,4 +160,10 @@ CREATE INDEX map_unmapped_map ON map_unmapped(map_id);
     r#"
 ALTER TABLE code_system ADD COLUMN date TEXT;
 "#,
+    // 5: what a reference to a code system should warn about (`experimental`, the
+    // standards-status extension: deprecated, withdrawn, draft...).
+    r#"
+ALTER TABLE code_system ADD COLUMN experimental INTEGER;
+ALTER TABLE code_system ADD COLUMN standards_status TEXT;
+"#,
 ];

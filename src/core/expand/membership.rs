@@ -97,6 +97,27 @@ pub fn validate_in_value_set(
         result.message = crate::core::validate::summary_message(&result.issues);
     }
     let cc_mode = coding_req.source == crate::core::CodingSource::CodeableConcept;
+    let mut notes = Vec::new();
+    engine.status_notes(&vs, &mut notes, 0);
+    for note in notes {
+        result.issues.push(Issue {
+            severity: IssueSeverity::Information,
+            issue_type: "business-rule",
+            tx_type: "status-check",
+            message_id: match note.status {
+                "deprecated" => "MSG_DEPRECATED",
+                "withdrawn" => "MSG_WITHDRAWN",
+                "retired" => "MSG_RETIRED",
+                "experimental" => "MSG_EXPERIMENTAL",
+                _ => "MSG_DRAFT",
+            },
+            text: format!(
+                "Reference to {} {} {}",
+                note.status, note.resource_type, note.canonical
+            ),
+            expression: String::new(),
+        });
+    }
     let mut any_member = false;
     let mut membership_issues = Vec::new();
     let mut listed = Vec::new();
@@ -130,6 +151,23 @@ pub fn validate_in_value_set(
         };
         if member {
             any_member = true;
+            if let Some(status) = deprecated_in(&vs, &system, &code) {
+                let path = match coding_req.source {
+                    crate::core::CodingSource::Code => String::new(),
+                    crate::core::CodingSource::Coding => "Coding.".to_string(),
+                    crate::core::CodingSource::CodeableConcept => {
+                        format!("CodeableConcept.coding[{index}].")
+                    }
+                };
+                result.issues.push(Issue {
+                    severity: IssueSeverity::Warning,
+                    issue_type: "business-rule",
+                    tx_type: "code-comment",
+                    message_id: "CONCEPT_DEPRECATED_IN_VALUESET",
+                    text: format!("The presence of the concept '{code}' in the system '{system}' in the value set {vs_name} is marked with a status of {status} and its use should be reviewed"),
+                    expression: format!("{path}code"),
+                });
+            }
             continue;
         }
         let original = &req.coding.codings[index];
@@ -339,6 +377,34 @@ fn decide_version(
     }
     out.check_version = version;
     out
+}
+
+/// The status a value set gives a concept it lists (`valueset-deprecated`, or the
+/// standards-status extension), when it marks it deprecated.
+fn deprecated_in(vs: &ValueSetDef, system: &str, code: &str) -> Option<&'static str> {
+    let compose = vs.compose.as_ref()?;
+    let listed = compose
+        .include
+        .iter()
+        .filter(|set| set.system.as_deref() == Some(system))
+        .flat_map(|set| &set.concepts)
+        .find(|c| c.code == code)?;
+    listed.extensions.iter().find_map(|e| {
+        let url = e.get("url")?.as_str()?;
+        let value = e.get("valueCode").or_else(|| e.get("valueBoolean"))?;
+        let on = value.as_bool() == Some(true) || value.as_str() == Some("true");
+        match url {
+            "http://hl7.org/fhir/StructureDefinition/valueset-deprecated" if on => {
+                Some("deprecated")
+            }
+            "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status"
+                if value.as_str() == Some("deprecated") =>
+            {
+                Some("deprecated")
+            }
+            _ => None,
+        }
+    })
 }
 
 /// Whether a value set's compose includes `system` directly.

@@ -145,6 +145,8 @@ pub struct ExpansionItem {
     pub abstract_: bool,
     pub designations: Vec<Designation>,
     pub properties: Vec<PropertyValue>,
+    /// Extensions the value set lists on the concept.
+    pub extensions: Vec<serde_json::Value>,
 }
 
 /// The answer of `$expand`.
@@ -165,6 +167,8 @@ pub struct Expansion {
     pub show_versions: bool,
     /// The URI each returned property code has in its code system.
     pub property_uris: Vec<(String, String)>,
+    /// Statuses of the value set and what it draws on that users should hear about.
+    pub status_notes: Vec<StatusNote>,
     pub items: Vec<ExpansionItem>,
 }
 
@@ -173,6 +177,8 @@ pub struct Expansion {
 struct Members {
     order: Vec<i64>,
     systems: HashMap<i64, Arc<CodeSystemMeta>>,
+    /// Extensions the value set lists on a concept.
+    extensions: HashMap<i64, Vec<serde_json::Value>>,
 }
 
 impl Members {
@@ -321,6 +327,7 @@ impl<'s> Engine<'s> {
             title: None,
             status: Some("active".into()),
             envelope: Default::default(),
+            standards_status: None,
             compose: Some(Compose {
                 include: vec![ConceptSet {
                     system: Some(system),
@@ -344,6 +351,9 @@ impl<'s> Engine<'s> {
             let included = self.concept_set(set)?;
             for id in included.order {
                 members.add(id, &included.systems[&id]);
+            }
+            for (id, exts) in included.extensions {
+                members.extensions.entry(id).or_insert(exts);
             }
         }
         for set in &compose.exclude {
@@ -421,6 +431,9 @@ impl<'s> Engine<'s> {
                 for listed in &set.concepts {
                     if let Some(c) = self.snap.txn.concept(cs.id, &listed.code)? {
                         members.add(c.id, &cs);
+                        if !listed.extensions.is_empty() {
+                            members.extensions.insert(c.id, listed.extensions.clone());
+                        }
                     }
                 }
             } else {
@@ -479,6 +492,8 @@ pub struct Selection {
     used: Vec<String>,
     used_value_sets: Vec<String>,
     applied: Vec<AppliedRule>,
+    status_notes: Vec<StatusNote>,
+    extensions: HashMap<i64, Vec<serde_json::Value>>,
 }
 
 /// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
@@ -563,6 +578,8 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
     };
     let vs = engine.source(&req.source)?;
     let mut members = engine.members(&vs)?;
+    let mut status_notes = Vec::new();
+    engine.status_notes(&vs, &mut status_notes, 0);
     if let Some(text) = req.filter.as_deref().filter(|t| !t.trim().is_empty()) {
         let ranked = snap.txn.text_matches(text)?;
         let mut seen = HashSet::new();
@@ -593,6 +610,8 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         used: engine.used,
         used_value_sets: engine.used_value_sets,
         applied: engine.applied,
+        status_notes,
+        extensions: members.extensions,
     })
 }
 
@@ -650,6 +669,7 @@ fn render_page(
             }
         }
         items.push(ExpansionItem {
+            extensions: selection.extensions.get(id).cloned().unwrap_or_default(),
             properties,
             system: cs.url.clone(),
             version: cs.version_opt().map(str::to_owned),
@@ -683,8 +703,114 @@ fn render_page(
         applied_rules: selection.applied.clone(),
         show_versions: states_several_versions(vs),
         property_uris,
+        status_notes: selection.status_notes.clone(),
         items,
     })
+}
+
+/// A status a referenced resource carries that its users should hear about: `deprecated`,
+/// `withdrawn`, `retired`, `experimental` or `draft`, with the resource type and canonical.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusNote {
+    pub status: &'static str,
+    pub resource_type: &'static str,
+    pub canonical: String,
+}
+
+/// What about a resource's status is worth a note, the ecosystem's way: its standards
+/// status (deprecated, withdrawn), a retired status, or, relative to the value set that
+/// refers to it, being experimental or draft when the referrer is not.
+fn status_worth_noting(
+    standards: Option<&str>,
+    status: Option<&str>,
+    experimental: bool,
+    referrer: Option<(bool, bool)>,
+) -> Option<&'static str> {
+    match (standards, status) {
+        (Some("deprecated"), _) => Some("deprecated"),
+        (Some("withdrawn"), _) => Some("withdrawn"),
+        (_, Some("retired")) => Some("retired"),
+        _ => {
+            let (referrer_experimental, referrer_draft) = referrer?;
+            if experimental && !referrer_experimental {
+                Some("experimental")
+            } else if (status == Some("draft") || standards == Some("draft")) && !referrer_draft {
+                Some("draft")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+impl Engine<'_> {
+    /// The status notes of a value set and of everything its compose refers to.
+    fn status_notes(&self, vs: &ValueSetDef, notes: &mut Vec<StatusNote>, depth: usize) {
+        let canonical = |url: &Option<String>, version: &Option<String>| match (url, version) {
+            (Some(u), Some(v)) => format!("{u}|{v}"),
+            (Some(u), None) => u.clone(),
+            _ => String::new(),
+        };
+        let mut push = |note: StatusNote| {
+            if !notes.contains(&note) {
+                notes.push(note);
+            }
+        };
+        let vs_status = vs.envelope.get("status").and_then(|v| v.as_str());
+        if let Some(status) =
+            status_worth_noting(vs.standards_status.as_deref(), vs_status, false, None)
+        {
+            push(StatusNote {
+                status,
+                resource_type: "ValueSet",
+                canonical: canonical(&vs.url, &vs.version),
+            });
+        }
+        let referrer = (
+            vs.envelope
+                .get("experimental")
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false),
+            vs_status == Some("draft") || vs.standards_status.as_deref() == Some("draft"),
+        );
+        let Some(compose) = &vs.compose else { return };
+        for set in compose.include.iter().chain(&compose.exclude) {
+            if let Some(system) = &set.system {
+                let forced = VersionRules::version_for(&self.versions.forced, system);
+                let version = forced
+                    .or(set.version.as_deref())
+                    .or_else(|| VersionRules::version_for(&self.versions.defaults, system));
+                if let Ok(cs) = self.snap.catalog.resolve(system, version) {
+                    if let Some(status) = status_worth_noting(
+                        cs.standards_status.as_deref(),
+                        cs.status.as_deref(),
+                        cs.experimental.unwrap_or(false),
+                        Some(referrer),
+                    ) {
+                        push(StatusNote {
+                            status,
+                            resource_type: "CodeSystem",
+                            canonical: match cs.version_opt() {
+                                Some(v) => format!("{}|{v}", cs.url),
+                                None => cs.url.clone(),
+                            },
+                        });
+                    }
+                }
+            }
+            if depth < 8 {
+                for imported in &set.value_sets {
+                    if let Ok(other) = self.resolve_value_set(imported) {
+                        let mut nested = Vec::new();
+                        self.status_notes(&other, &mut nested, depth + 1);
+                        for n in nested {
+                            push(n);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `a`, `a or b`, `a, b or c`: how tx.fhir.org lists alternatives in messages.
