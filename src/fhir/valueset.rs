@@ -152,6 +152,14 @@ pub fn expansion_resource(
     accept_language: Option<&str>,
 ) -> Value {
     let mut parameters = input.echo(ECHOED);
+    // Default parameters the value set declares, unless the request gave its own.
+    for p in &e.value_set.parameters {
+        let name = p["name"].as_str().unwrap_or_default();
+        let given = input.has(name) || (name == "displayLanguage" && accept_language.is_some());
+        if !given {
+            parameters.push(p.clone());
+        }
+    }
     let mut push = |name: &str, key: &str, value: Value| {
         let mut m = Map::new();
         m.insert("name".into(), json!(name));

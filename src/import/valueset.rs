@@ -29,6 +29,20 @@ pub fn definition(resource: &Value) -> ValueSetDef {
     ValueSetDef {
         envelope,
         standards_status: super::fhir_json::standards_status(resource),
+        parameters: resource
+            .get("compose")
+            .map(|c| {
+                array_field(c, "extension")
+                    .iter()
+                    .filter(|e| {
+                        e.get("url").and_then(Value::as_str).is_some_and(|u| {
+                            u.ends_with("/StructureDefinition/valueset-expansion-parameter")
+                        })
+                    })
+                    .filter_map(expansion_parameter)
+                    .collect()
+            })
+            .unwrap_or_default(),
         url: str_field(resource, "url"),
         version: str_field(resource, "version"),
         name: str_field(resource, "name"),
@@ -70,4 +84,25 @@ fn concept_set(set: &Value) -> ConceptSet {
             .filter_map(|v| v.as_str().map(str::to_owned))
             .collect(),
     }
+}
+
+/// A `valueset-expansion-parameter` extension (`name`, `value[x]`) as a
+/// `Parameters.parameter` element.
+fn expansion_parameter(ext: &Value) -> Option<Value> {
+    let parts = array_field(ext, "extension");
+    let name = parts
+        .iter()
+        .find(|p| p.get("url").and_then(Value::as_str) == Some("name"))
+        .and_then(|p| p.get("valueCode").or_else(|| p.get("valueString")))?;
+    let value = parts
+        .iter()
+        .find(|p| p.get("url").and_then(Value::as_str) == Some("value"))?;
+    let (key, v) = value
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.starts_with("value"))?;
+    let mut out = serde_json::Map::new();
+    out.insert("name".into(), name.clone());
+    out.insert(key.clone(), v.clone());
+    Some(Value::Object(out))
 }

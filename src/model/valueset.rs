@@ -19,6 +19,28 @@ pub struct ValueSetDef {
     /// The `structuredefinition-standards-status` extension (deprecated, withdrawn, ...).
     #[serde(default)]
     pub standards_status: Option<String>,
+    /// Default expansion parameters the value set declares (`valueset-expansion-parameter`
+    /// extensions on `compose`), as `Parameters.parameter` elements.
+    #[serde(default)]
+    pub parameters: Vec<serde_json::Value>,
+}
+
+impl ValueSetDef {
+    /// A default expansion parameter the value set declares, as text.
+    pub fn parameter(&self, name: &str) -> Option<String> {
+        self.parameters
+            .iter()
+            .find(|p| p.get("name").and_then(|n| n.as_str()) == Some(name))
+            .and_then(|p| {
+                p.as_object()?
+                    .iter()
+                    .find(|(k, _)| k.starts_with("value"))
+                    .and_then(|(_, v)| match v {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        other => Some(other.to_string()),
+                    })
+            })
+    }
 }
 
 /// `ValueSet.compose`.

@@ -328,6 +328,7 @@ impl<'s> Engine<'s> {
             status: Some("active".into()),
             envelope: Default::default(),
             standards_status: None,
+            parameters: Vec::new(),
             compose: Some(Compose {
                 include: vec![ConceptSet {
                     system: Some(system),
@@ -642,16 +643,23 @@ fn render_page(
             continue;
         };
         let wants_designations = req.include_designations || !req.designations.is_empty();
-        let designations = if wants_designations || req.display_language.is_some() {
+        let display_language = req.display_language.clone().or_else(|| vs_language(vs));
+        let designations = if wants_designations || display_language.is_some() {
             snap.txn.designations(c.id)?
         } else {
             Vec::new()
         };
-        let display = req
-            .display_language
+        // The code system's own display wins when it is in the language asked for.
+        let from_designation = display_language
             .as_deref()
-            .and_then(|l| super::lookup::preferred_designation(&designations, l))
-            .or(c.display);
+            .filter(|l| {
+                !cs.language
+                    .as_deref()
+                    .is_some_and(|cl| language_matches(cl, l))
+            })
+            .and_then(|l| super::lookup::preferred_designation(&designations, l));
+        let cs_display = c.display.clone();
+        let display = from_designation.clone().or(c.display);
         let properties = if req.properties.is_empty() {
             Vec::new()
         } else {
@@ -688,7 +696,38 @@ fn render_page(
                     .filter(|d| designation_wanted(d, &req.designations))
                     .collect()
             } else if req.include_designations {
-                designations
+                // When a designation became the display, the code system's display is
+                // listed in its place.
+                match &from_designation {
+                    Some(shown) => {
+                        let mut list: Vec<Designation> = Vec::new();
+                        if let (Some(d), Some(l)) = (&cs_display, &cs.language) {
+                            list.push(Designation {
+                                language: Some(l.clone()),
+                                use_: Some(crate::model::Coding {
+                                    system: Some(
+                                        "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra"
+                                            .into(),
+                                    ),
+                                    code: Some("preferredForLanguage".into()),
+                                    display: Some("Preferred For Language".into()),
+                                    ..Default::default()
+                                }),
+                                value: d.clone(),
+                            });
+                        }
+                        let mut skipped = false;
+                        for d in designations {
+                            if !skipped && &d.value == shown {
+                                skipped = true;
+                            } else {
+                                list.push(d);
+                            }
+                        }
+                        list
+                    }
+                    None => designations,
+                }
             } else {
                 Vec::new()
             },
@@ -840,10 +879,32 @@ fn states_several_versions(vs: &ValueSetDef) -> bool {
         })
 }
 
+/// The language a value set declares, used for displays when the request names none.
+fn vs_language(vs: &ValueSetDef) -> Option<String> {
+    vs.parameter("displayLanguage")
+}
+
+/// Whether a language tag satisfies a requested one (`de-CH` satisfies `de`).
+fn language_matches(tag: &str, requested: &str) -> bool {
+    let requested = requested
+        .split([',', ';'])
+        .next()
+        .unwrap_or(requested)
+        .trim();
+    tag.eq_ignore_ascii_case(requested)
+        || tag
+            .to_ascii_lowercase()
+            .starts_with(&format!("{}-", requested.to_ascii_lowercase()))
+}
+
 /// Whether a designation matches one of the `designation` tokens: a language (or its
 /// primary subtag), or a `system|code` use.
 fn designation_wanted(d: &Designation, tokens: &[String]) -> bool {
     tokens.iter().any(|t| match t.split_once('|') {
+        Some(("urn:ietf:bcp:47", language)) => d
+            .language
+            .as_deref()
+            .is_some_and(|l| l.eq_ignore_ascii_case(language)),
         Some((system, code)) => d.use_.as_ref().is_some_and(|u| {
             u.code.as_deref() == Some(code)
                 && (system.is_empty() || u.system.as_deref() == Some(system))
