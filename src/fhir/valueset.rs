@@ -143,6 +143,24 @@ fn known_property_uri(code: &str) -> Option<String> {
     Some(format!("http://hl7.org/fhir/concept-properties#{name}"))
 }
 
+/// `de,*;q=0` → `de, *; q=0` (a list with quality values is rewritten; a plain list is
+/// repeated as given).
+fn normalise_language_list(text: &str) -> String {
+    if !text.contains(';') {
+        return text.to_string();
+    }
+    text.split(',')
+        .map(|entry| {
+            entry
+                .split(';')
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The expanded ValueSet resource. `input` is the request, whose shaping parameters the
 /// expansion repeats; `accept_language` is echoed as `displayLanguage` when the request
 /// did not name one.
@@ -152,6 +170,19 @@ pub fn expansion_resource(
     accept_language: Option<&str>,
 ) -> Value {
     let mut parameters = input.echo(ECHOED);
+    // A language list is repeated the way tx.fhir.org writes one: "de, *; q=0".
+    for p in parameters
+        .iter_mut()
+        .filter(|p| p["name"] == "displayLanguage")
+    {
+        if let Some(obj) = p.as_object_mut() {
+            for (k, v) in obj.iter_mut() {
+                if let (true, Some(text)) = (k.starts_with("value"), v.as_str()) {
+                    *v = json!(normalise_language_list(text));
+                }
+            }
+        }
+    }
     // Default parameters the value set declares, unless the request gave its own.
     for p in &e.value_set.parameters {
         let name = p["name"].as_str().unwrap_or_default();

@@ -659,7 +659,22 @@ fn render_page(
             })
             .and_then(|l| super::lookup::preferred_designation(&designations, l));
         let cs_display = c.display.clone();
-        let display = from_designation.clone().or(c.display);
+        // "*; q=0" rules out every language not listed: no display rather than another
+        // language's.
+        let only_listed = display_language
+            .as_deref()
+            .is_some_and(|l| l.replace(' ', "").contains("*;q=0"));
+        let cs_display_allowed = !only_listed
+            || cs.language.as_deref().is_some_and(|cl| {
+                display_language
+                    .as_deref()
+                    .unwrap_or_default()
+                    .split(',')
+                    .any(|l| language_matches(cl, l))
+            });
+        let display = from_designation
+            .clone()
+            .or(c.display.filter(|_| cs_display_allowed));
         let properties = if req.properties.is_empty() {
             Vec::new()
         } else {
@@ -698,7 +713,10 @@ fn render_page(
             } else if req.include_designations {
                 // When a designation became the display, the code system's display is
                 // listed in its place.
-                match &from_designation {
+                match from_designation
+                    .clone()
+                    .or_else(|| (!cs_display_allowed).then(String::new))
+                {
                     Some(shown) => {
                         let mut list: Vec<Designation> = Vec::new();
                         if let (Some(d), Some(l)) = (&cs_display, &cs.language) {
@@ -718,7 +736,7 @@ fn render_page(
                         }
                         let mut skipped = false;
                         for d in designations {
-                            if !skipped && &d.value == shown {
+                            if !skipped && d.value == shown {
                                 skipped = true;
                             } else {
                                 list.push(d);
