@@ -35,9 +35,9 @@ impl ValueSetDef {
                 p.as_object()?
                     .iter()
                     .find(|(k, _)| k.starts_with("value"))
-                    .and_then(|(_, v)| match v {
-                        serde_json::Value::String(s) => Some(s.clone()),
-                        other => Some(other.to_string()),
+                    .map(|(_, v)| match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
                     })
             })
     }
