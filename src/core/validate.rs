@@ -86,7 +86,12 @@ pub struct ValidateCodeResult {
 pub fn summary_message(issues: &[Issue]) -> Option<String> {
     let mut texts: Vec<&str> = issues
         .iter()
-        .filter(|i| i.severity == IssueSeverity::Error || i.message_id.starts_with("Display_Name"))
+        .filter(|i| {
+            i.severity == IssueSeverity::Error
+                || i.message_id.starts_with("Display_Name")
+                || i.message_id.starts_with("NO_VALID_DISPLAY")
+                || i.message_id == "INACTIVE_CONCEPT_FOUND"
+        })
         .map(|i| i.text.as_str())
         .collect();
     texts.sort_unstable();
@@ -302,7 +307,59 @@ fn check_coding(
                 choices.push((d.value.clone(), d.language.clone()));
             }
         }
-        if !choices.iter().any(|(v, _)| v == given) {
+        // With a display language, only displays in that language count; a code system
+        // display without a language counts in every language.
+        let languages: Vec<String> = req
+            .display_language
+            .as_deref()
+            .map(|l| {
+                l.split(',')
+                    .map(|x| x.split(';').next().unwrap_or("").trim().to_string())
+                    .filter(|x| !x.is_empty() && x != "*")
+                    .collect()
+            })
+            .unwrap_or_default();
+        let in_language = |lang: &Option<String>| {
+            languages.is_empty()
+                || lang.as_deref().is_none_or(|l| {
+                    languages.iter().any(|want| {
+                        l.eq_ignore_ascii_case(want)
+                            || l.to_ascii_lowercase()
+                                .starts_with(&format!("{}-", want.to_ascii_lowercase()))
+                    })
+                })
+        };
+        let all_choices = choices.clone();
+        let choices: Vec<(String, Option<String>)> = choices
+            .into_iter()
+            .filter(|(_, l)| in_language(l))
+            .collect();
+        let shown_languages = req.display_language.as_deref().unwrap_or("--");
+        if choices.is_empty() && !languages.is_empty() {
+            let default = concept.display.clone().unwrap_or_default();
+            if all_choices.iter().any(|(v, _)| v == given) {
+                out.issues.push(Issue {
+                    severity: IssueSeverity::Information,
+                    issue_type: "invalid",
+                    tx_type: "invalid-display",
+                    message_id: "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_OK",
+                    text: format!("There are no valid display names found for the code {}#{} for language(s) '{shown_languages}'. The display is '{given}' which is a valid display for the default language", cs.url, concept.code),
+                    expression: format!("{path}display"),
+                });
+            } else {
+                if !req.lenient_display {
+                    valid = false;
+                }
+                out.issues.push(Issue {
+                    severity: if req.lenient_display { IssueSeverity::Warning } else { IssueSeverity::Error },
+                    issue_type: "invalid",
+                    tx_type: "invalid-display",
+                    message_id: "NO_VALID_DISPLAY_FOUND_NONE_FOR_LANG_ERR",
+                    text: format!("Wrong Display Name '{given}' for {}#{}. There are no valid display names found for language(s) '{shown_languages}'. Default display is '{default}'", cs.url, concept.code),
+                    expression: format!("{path}display"),
+                });
+            }
+        } else if !choices.iter().any(|(v, _)| v == given) {
             let squeeze = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
             let whitespace_only = choices.iter().any(|(v, _)| squeeze(v) == squeeze(given));
             let severity = if req.lenient_display {

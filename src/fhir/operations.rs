@@ -182,13 +182,40 @@ pub fn validate_request_with_system(
         version,
         codings,
         source,
-        display_language: input
-            .string("displayLanguage")?
+        display_language: checked_language(input.string("displayLanguage")?)?
             .or(accept_language.map(str::to_owned)),
         abstract_allowed: input.boolean("abstract")?.unwrap_or(true),
         lenient_display: lenient,
         text: input.codeable_concept_text("codeableConcept"),
     })
+}
+
+/// A `displayLanguage` must be a language tag or a list of them (with `*` and quality
+/// values): anything else is refused rather than silently matching nothing.
+fn checked_language(language: Option<String>) -> Result<Option<String>, FhirError> {
+    let Some(text) = language else {
+        return Ok(None);
+    };
+    let tag = regex::Regex::new(r"^(\*|[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*)$").expect("pattern");
+    let valid = text.split(',').all(|entry| {
+        let mut parts = entry.split(';').map(str::trim);
+        parts.next().is_some_and(|t| tag.is_match(t))
+            && parts.all(|q| q.starts_with("q=") || q.is_empty())
+    });
+    if valid {
+        Ok(Some(text))
+    } else {
+        let mut e = FhirError::new(
+            super::outcome::Problem::Core(crate::core::ErrorKind::Invalid),
+            format!("Invalid displayLanguage: '{text}'"),
+        );
+        e.tx = Some(Box::new(crate::core::TxIssue {
+            issue_type: "processing",
+            tx_code: "invalid-display",
+            message_id: "INVALID_DISPLAY_NAME",
+        }));
+        Err(e)
+    }
 }
 
 /// `$validate-code` result → Parameters, in the form the terminology ecosystem expects.
