@@ -54,6 +54,11 @@ pub const OPERATIONS: &[OperationSpec] = &[
         definition: "http://hl7.org/fhir/OperationDefinition/ConceptMap-closure",
     },
     OperationSpec {
+        resource: "",
+        name: "versions",
+        definition: "http://hl7.org/fhir/OperationDefinition/CapabilityStatement-versions",
+    },
+    OperationSpec {
         resource: "ConceptMap",
         name: "translate",
         definition: "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate",
@@ -97,6 +102,37 @@ pub const RESOURCES: &[(&str, &[(&str, &str)])] = &[
 ];
 
 /// The CapabilityStatement for a server whose FHIR base is `base`.
+/// The version of the HL7 terminology ecosystem test suite this build is checked against
+/// (tests/tx-ecosystem, the suite's release 1.9.0), declared as the suite asks.
+pub const TX_TESTS_VERSION: &str = "1.9.0";
+
+/// The date this software version was released.
+pub const RELEASE_DATE: &str = "2026-11-23";
+
+/// The answer of `$versions`: the FHIR versions served, and the default.
+pub fn versions_parameters() -> Value {
+    json!({
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "version", "valueString": "4.0"},
+            {"name": "default", "valueString": "4.0"},
+        ],
+    })
+}
+
+fn feature(definition: &str, value: Value) -> Value {
+    let mut v = json!({"url": "value"});
+    if let Value::Object(m) = value {
+        for (k, x) in m {
+            v[k] = x;
+        }
+    }
+    json!({
+        "url": "http://hl7.org/fhir/uv/application-feature/StructureDefinition/feature",
+        "extension": [{"url": "definition", "valueCanonical": definition}, v],
+    })
+}
+
 pub fn capability_statement(base: &str) -> Value {
     let resources: Vec<Value> = RESOURCES
         .iter()
@@ -120,7 +156,18 @@ pub fn capability_statement(base: &str) -> Value {
     json!({
         "resourceType": "CapabilityStatement",
         "id": "nomen",
+        "extension": [
+            feature(
+                "http://hl7.org/fhir/uv/tx-tests/FeatureDefinition/test-version",
+                json!({"valueCode": TX_TESTS_VERSION}),
+            ),
+            feature(
+                "http://hl7.org/fhir/uv/tx-ecosystem/FeatureDefinition/CodeSystemAsParameter",
+                json!({"valueBoolean": true}),
+            ),
+        ],
         "url": format!("{base}/metadata"),
+        "version": SOFTWARE_VERSION,
         "name": "Nomen",
         "title": "Nomen terminology server",
         "status": "active",
@@ -128,7 +175,7 @@ pub fn capability_statement(base: &str) -> Value {
         "publisher": "Nomen",
         "kind": "instance",
         "instantiates": ["http://hl7.org/fhir/CapabilityStatement/terminology-server"],
-        "software": {"name": "Nomen", "version": SOFTWARE_VERSION},
+        "software": {"name": "Nomen", "version": SOFTWARE_VERSION, "releaseDate": RELEASE_DATE},
         "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "application/fhir+xml"],
@@ -143,6 +190,28 @@ pub fn capability_statement(base: &str) -> Value {
         }],
     })
 }
+
+/// The `$expand` parameters Nomen understands, as TerminologyCapabilities lists them.
+const EXPANSION_PARAMETERS: &[&str] = &[
+    "activeOnly",
+    "check-system-version",
+    "count",
+    "date",
+    "designation",
+    "displayLanguage",
+    "exclude-system",
+    "excludeNested",
+    "excludeNotForUI",
+    "filter",
+    "force-system-version",
+    "includeDefinition",
+    "includeDesignations",
+    "offset",
+    "property",
+    "system-version",
+    "tx-resource",
+    "useSupplement",
+];
 
 /// The TerminologyCapabilities listing every loaded code system and its versions.
 pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
@@ -169,13 +238,23 @@ pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
         "resourceType": "TerminologyCapabilities",
         "id": "nomen",
         "url": format!("{base}/metadata?mode=terminology"),
+        "version": SOFTWARE_VERSION,
         "name": "Nomen",
+        "title": "Nomen terminology capabilities",
         "status": "active",
         "date": "2026-11-23",
         "kind": "instance",
         "software": {"name": "Nomen", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
         "codeSystem": systems,
+        "expansion": {
+            "hierarchical": false,
+            "paging": true,
+            "parameter": EXPANSION_PARAMETERS
+                .iter()
+                .map(|n| json!({"name": n}))
+                .collect::<Vec<_>>(),
+        },
         "validateCode": {"translations": false},
         "translation": {"needsMap": false},
         "closure": {"translation": false},

@@ -256,6 +256,7 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             let result = core::validate_in_value_set(snap, &req)?;
             Ok(operations::validate_parameters(&result, &req.coding))
         }
+        ("", "versions") => Ok(capability::versions_parameters()),
         ("", "closure") => {
             let req = fhir_conceptmap::closure_request(input)?;
             let result = call.closures.closure(snap, &req)?;

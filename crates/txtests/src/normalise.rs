@@ -54,7 +54,12 @@ pub fn normalise(resource: &mut Value) {
             lift_contains(expansion);
         }
     }
-    scrub(resource, false);
+    // Capability statements keep their extensions: the suite checks feature declarations.
+    let capabilities = matches!(
+        resource["resourceType"].as_str(),
+        Some("CapabilityStatement" | "TerminologyCapabilities")
+    );
+    scrub(resource, capabilities);
     match resource["resourceType"].as_str() {
         Some("Parameters") => sort_parameters(resource),
         Some("ValueSet") => sort_value_set(resource),
