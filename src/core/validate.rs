@@ -69,6 +69,9 @@ pub struct ValidateCodeResult {
     pub version: Option<String>,
     pub display: Option<String>,
     pub inactive: bool,
+    /// The concept's `status` property, when it is not plain active (retired,
+    /// deprecated, ...).
+    pub status: Option<String>,
     /// The code in the code system's own case, when the input differed only by case.
     pub normalized_code: Option<String>,
     pub message: Option<String>,
@@ -130,6 +133,7 @@ pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<V
         out.version = chosen.version;
         out.display = chosen.display;
         out.inactive = chosen.inactive;
+        out.status = chosen.status;
     }
     out.message = summary_message(&out.issues);
     Ok(out)
@@ -144,6 +148,7 @@ struct Checked {
     version: Option<String>,
     display: Option<String>,
     inactive: bool,
+    status: Option<String>,
 }
 
 fn check_coding(
@@ -250,6 +255,22 @@ fn check_coding(
         .and_then(|lang| preferred_designation(&designations, lang))
         .or_else(|| concept.display.clone());
     checked.inactive = concept.inactive;
+    let stated_status = snap
+        .txn
+        .properties(concept.id)?
+        .into_iter()
+        .find(|p| p.code == "status")
+        .and_then(|p| match p.value {
+            crate::model::Value::Code(c) | crate::model::Value::String(c) => Some(c),
+            _ => None,
+        });
+    // A status is reported when it warns: retired, deprecated, discouraged, withdrawn
+    // (or any status of an inactive concept), not a code system's own word for active.
+    checked.status = stated_status.clone().filter(|s| {
+        concept.inactive
+            || ["retired", "deprecated", "discouraged", "withdrawn"]
+                .contains(&s.to_ascii_lowercase().as_str())
+    });
     let mut valid = true;
     if concept.abstract_ && !req.abstract_allowed {
         valid = false;
@@ -265,16 +286,7 @@ fn check_coding(
         ));
     }
     if concept.inactive {
-        let status = snap
-            .txn
-            .properties(concept.id)?
-            .into_iter()
-            .find(|p| p.code == "status")
-            .and_then(|p| match p.value {
-                crate::model::Value::Code(c) | crate::model::Value::String(c) => Some(c),
-                _ => None,
-            })
-            .filter(|s| s != "inactive");
+        let status = stated_status.filter(|s| s != "inactive");
         let status = match status {
             Some(s) => format!("{s} and inactive"),
             None => "inactive".to_string(),
@@ -299,7 +311,12 @@ fn check_coding(
         if let Some(d) = &concept.display {
             choices.push((d.clone(), cs.language.clone()));
         }
-        for d in &designations {
+        // A designation with a use but no language (a synonym of some other kind) is not a
+        // display.
+        for d in designations
+            .iter()
+            .filter(|d| d.language.is_some() || d.use_.is_none())
+        {
             if !choices
                 .iter()
                 .any(|(v, l)| v == &d.value && l == &d.language)

@@ -49,6 +49,12 @@ pub const OPERATIONS: &[OperationSpec] = &[
         definition: "http://hl7.org/fhir/OperationDefinition/ValueSet-validate-code",
     },
     OperationSpec {
+        resource: "ValueSet",
+        name: "batch-validate-code",
+        definition:
+            "http://hl7.org/fhir/uv/tx-ecosystem/OperationDefinition/ValueSet-batch-validate-code",
+    },
+    OperationSpec {
         resource: "",
         name: "closure",
         definition: "http://hl7.org/fhir/OperationDefinition/ConceptMap-closure",

@@ -167,7 +167,7 @@ pub fn validate_request_with_system(
         (vec![coding], CodingSource::Code)
     } else {
         return Err(FhirError::invalid(
-            "$validate-code needs one of 'code' (with 'url'), 'coding' or 'codeableConcept'",
+            "Unable to find code to validate (looked for coding | codeableConcept | code+system | code+inferSystem in parameters",
         ));
     };
     let lenient = input
@@ -236,6 +236,9 @@ pub fn validate_parameters(r: &ValidateCodeResult, req: &ValidateCodeRequest) ->
     }
     if r.inactive {
         p.push(json!({"name": "inactive", "valueBoolean": true}));
+    }
+    if let Some(status) = &r.status {
+        p.push(param("status", "valueCode", status));
     }
     if let Some(n) = &r.normalized_code {
         p.push(param("normalized-code", "valueCode", n));

@@ -106,6 +106,26 @@ impl OperationInput {
         })
     }
 
+    /// These inputs without the parameters named `name` (e.g. the batch entries of
+    /// `$batch-validate-code`, leaving what they share).
+    pub fn without(&self, name: &str) -> OperationInput {
+        OperationInput {
+            params: self
+                .params
+                .iter()
+                .filter(|(n, _)| n != name)
+                .cloned()
+                .collect(),
+        }
+    }
+
+    /// The distinct names of the parameters given.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.params.iter().map(|(n, _)| n.clone()).collect();
+        names.dedup();
+        names
+    }
+
     /// Whether the parameter was given at all.
     pub fn has(&self, name: &str) -> bool {
         self.params.iter().any(|(n, _)| n == name)
@@ -209,7 +229,16 @@ impl OperationInput {
 
     /// A boolean parameter (`true`/`false`).
     pub fn boolean(&self, name: &str) -> Result<Option<bool>, FhirError> {
-        match self.string(name)? {
+        let text = match self.all(name).next() {
+            Some(Param::Element(e)) => match e.get("valueBoolean") {
+                Some(Value::Bool(b)) => return Ok(Some(*b)),
+                // A boolean sent as a string ("true") is read as what it says.
+                Some(Value::String(s)) => Some(s.clone()),
+                _ => self.string(name)?,
+            },
+            _ => self.string(name)?,
+        };
+        match text {
             None => Ok(None),
             Some(v) if v == "true" => Ok(Some(true)),
             Some(v) if v == "false" => Ok(Some(false)),

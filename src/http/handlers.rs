@@ -8,7 +8,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use actix_web::{http::Method, web, HttpRequest, HttpResponse};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::cache::{Cached, ResponseCache};
 use super::negotiate::{self, Rendering};
@@ -257,6 +257,41 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             Ok(operations::validate_parameters(&result, &req.coding))
         }
         ("", "versions") => Ok(capability::versions_parameters()),
+        ("ValueSet", "batch-validate-code") => {
+            // Each `validation` entry is validated with the parameters the batch shares;
+            // an entry that fails answers with its OperationOutcome, the others go on.
+            let shared = input.without("validation");
+            let mut answers = Vec::new();
+            for entry in input.resources("validation")? {
+                let mut one = OperationInput::from_parameters(entry.clone())?;
+                // An entry's own parameters win over the shared ones of the same name.
+                let mut rest = shared.clone();
+                for name in one.names() {
+                    rest = rest.without(&name);
+                }
+                one.extend(rest);
+                let inner = Call {
+                    input: &one,
+                    ..*call
+                };
+                let answer = match run_operation(&inner, "ValueSet", "validate-code") {
+                    Ok(mut v) => {
+                        if let Some(list) = v["parameter"].as_array_mut() {
+                            list.sort_by(|a, b| {
+                                a["name"]
+                                    .as_str()
+                                    .unwrap_or("")
+                                    .cmp(b["name"].as_str().unwrap_or(""))
+                            });
+                        }
+                        v
+                    }
+                    Err(e) => e.to_outcome(),
+                };
+                answers.push(json!({"name": "validation", "resource": answer}));
+            }
+            Ok(json!({"resourceType": "Parameters", "parameter": answers}))
+        }
         ("", "closure") => {
             let req = fhir_conceptmap::closure_request(input)?;
             let result = call.closures.closure(snap, &req)?;

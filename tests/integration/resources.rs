@@ -31,7 +31,10 @@ fn capability_statement_lists_what_is_implemented() {
         .iter()
         .map(|o| o["name"].as_str().unwrap())
         .collect();
-    assert_eq!(vs_ops, vec!["expand", "validate-code"]);
+    assert_eq!(
+        vs_ops,
+        vec!["expand", "validate-code", "batch-validate-code"]
+    );
     let concept_map = resources
         .iter()
         .find(|r| r["type"] == "ConceptMap")
@@ -43,7 +46,15 @@ fn capability_statement_lists_what_is_implemented() {
         .map(|o| ("CodeSystem", o))
         .chain(vs_ops.iter().map(|o| ("ValueSet", o)))
         .chain([("ConceptMap", &"translate")]);
-    assert_eq!(cs["rest"][0]["operation"][0]["name"], "closure");
+    let system_ops: Vec<&str> = cs["rest"][0]["operation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(system_ops, vec!["closure", "versions"]);
+    let versions = get(&format!("{}/$versions", s.base), &[]).json();
+    assert_eq!(versions["parameter"][1]["valueString"], "4.0");
     for (kind, op) in listed {
         let r = get(&format!("{}/{kind}/${op}", s.base), &[]);
         assert_ne!(r.status, 501, "{kind} {op}");
