@@ -104,7 +104,24 @@ impl Terminology {
         }
         self.store.with_scratch(
             |txn| {
+                // A resource repeating the url|version of one supplied earlier in the same
+                // request is ignored: the first one given is the one used.
+                let mut seen = std::collections::HashSet::new();
                 for r in resources {
+                    let (kind, url, version) = match r {
+                        crate::model::RequestResource::CodeSystem(l) => {
+                            ("cs", &l.meta.url, &l.meta.version)
+                        }
+                        crate::model::RequestResource::ValueSet(l) => {
+                            ("vs", &l.header.url, &l.header.version)
+                        }
+                        crate::model::RequestResource::ConceptMap(l) => {
+                            ("cm", &l.header.url, &l.header.version)
+                        }
+                    };
+                    if !seen.insert((kind, url.clone(), version.clone())) {
+                        continue;
+                    }
                     match r {
                         crate::model::RequestResource::CodeSystem(load) => {
                             txn.put_code_system(load)?

@@ -13,15 +13,28 @@ pub fn translate_request(
     input: &OperationInput,
     instance_url: Option<String>,
 ) -> Result<TranslateRequest, FhirError> {
-    let coding = match input.coding("coding")? {
+    // R5's names are read as well: sourceCode/sourceSystem/sourceCoding/
+    // sourceCodeableConcept, and targetCode/targetCoding/targetCodeableConcept, which ask
+    // the reverse question.
+    let reverse_r5 =
+        input.has("targetCode") || input.has("targetCoding") || input.has("targetCodeableConcept");
+    let side = if reverse_r5 { "target" } else { "source" };
+    let coding_name = format!("{side}Coding");
+    let cc_name = format!("{side}CodeableConcept");
+    let coding = match input.coding("coding")?.or(input.coding(&coding_name)?) {
         Some(c) => Some(c),
         None => input
             .codeable_concept("codeableConcept")?
+            .or(input.codeable_concept(&cc_name)?)
             .and_then(|cc| cc.into_iter().next()),
     };
     let (system, code) = match coding {
         Some(c) => (c.system, c.code),
-        None => (input.string("system")?, input.string("code")?),
+        None if reverse_r5 => (input.string("targetSystem")?, input.string("targetCode")?),
+        None => (
+            input.string("system")?.or(input.string("sourceSystem")?),
+            input.string("code")?.or(input.string("sourceCode")?),
+        ),
     };
     let code = code.filter(|c| !c.is_empty()).ok_or_else(|| {
         FhirError::invalid(
@@ -77,13 +90,37 @@ pub fn translate_request(
         code,
         source_scope: input.string("source")?,
         target_scope: input.string("target")?,
-        target_system: input.string("targetsystem")?,
-        reverse: input.boolean("reverse")?.unwrap_or(false),
+        target_system: if reverse_r5 {
+            None
+        } else {
+            input
+                .string("targetsystem")?
+                .or(input.string("targetSystem")?)
+        },
+        reverse: reverse_r5 || input.boolean("reverse")?.unwrap_or(false),
     })
 }
 
 /// `$translate` result → Parameters.
-pub fn translate_parameters(r: &TranslateResult) -> Value {
+pub fn translate_parameters(r: &TranslateResult, input: &OperationInput) -> Value {
+    // Asked R5's way (targetCode...), a match names the concept asked about as `concept`
+    // and the code it maps from as `source`.
+    let r5_reverse =
+        input.has("targetCode") || input.has("targetCoding") || input.has("targetCodeableConcept");
+    let asked = if r5_reverse {
+        let coding = input.coding("targetCoding").ok().flatten();
+        let system = coding
+            .as_ref()
+            .and_then(|c| c.system.clone())
+            .or(input.string("targetSystem").ok().flatten());
+        let code = coding
+            .as_ref()
+            .and_then(|c| c.code.clone())
+            .or(input.string("targetCode").ok().flatten());
+        Some(json!({"system": system, "code": code}))
+    } else {
+        None
+    };
     let mut p = vec![json!({"name": "result", "valueBoolean": r.result})];
     if let Some(m) = &r.message {
         p.push(json!({"name": "message", "valueString": m}));
@@ -92,9 +129,16 @@ pub fn translate_parameters(r: &TranslateResult) -> Value {
         let mut parts = vec![json!({"name": "equivalence", "valueCode": m.equivalence})];
         if let Some(c) = &m.concept {
             let coding = super::operations::coding_json(c);
-            parts.push(json!({"name": "concept", "valueCoding": coding}));
+            match &asked {
+                Some(asked) => {
+                    parts.push(json!({"name": "concept", "valueCoding": asked}));
+                    parts.push(json!({"name": "source", "valueCoding": coding}));
+                }
+                None => parts.push(json!({"name": "concept", "valueCoding": coding})),
+            }
         }
-        parts.push(json!({"name": "source", "valueUri": m.source}));
+        // The map a match came from, under R5's name (tx.fhir.org's convention).
+        parts.push(json!({"name": "originMap", "valueCanonical": m.source}));
         if let Some(c) = &m.comment {
             parts.push(json!({"name": "comment", "valueString": c}));
         }

@@ -313,9 +313,10 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
                 None => None,
             };
             let req = fhir_conceptmap::translate_request(input, instance)?;
-            Ok(fhir_conceptmap::translate_parameters(&core::translate(
-                snap, &req,
-            )?))
+            Ok(fhir_conceptmap::translate_parameters(
+                &core::translate(snap, &req)?,
+                input,
+            ))
         }
         ("ValueSet", "expand") => {
             let instance = call

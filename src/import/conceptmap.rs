@@ -9,8 +9,9 @@ use crate::model::{ConceptMapLoad, MapElement, UnmappedRule};
 /// Converts a ConceptMap resource; `Err` explains why it cannot be loaded.
 pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
     let header = canonical_header(resource)?;
+    // R4's sourceUri/sourceCanonical, or R5's sourceScopeUri/sourceScopeCanonical.
     let scope = |name: &str| {
-        ["Uri", "Canonical"]
+        ["Uri", "Canonical", "ScopeUri", "ScopeCanonical"]
             .iter()
             .find_map(|t| str_field(resource, &format!("{name}{t}")))
     };
@@ -59,6 +60,9 @@ pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
                     target_code: str_field(target, "code"),
                     target_display: str_field(target, "display"),
                     equivalence: str_field(target, "equivalence")
+                        .or_else(|| {
+                            str_field(target, "relationship").map(|r| r5_equivalence(&r).into())
+                        })
                         .unwrap_or_else(|| "equivalent".into()),
                     comment: str_field(target, "comment"),
                     depends_on: json("dependsOn"),
@@ -76,4 +80,15 @@ pub fn convert(resource: &Value) -> Result<ConceptMapLoad, String> {
         elements,
         unmapped,
     })
+}
+
+/// R5's `relationship` as the R4 `equivalence` it corresponds to.
+fn r5_equivalence(relationship: &str) -> &'static str {
+    match relationship {
+        "source-is-narrower-than-target" => "wider",
+        "source-is-broader-than-target" => "narrower",
+        "related-to" => "relatedto",
+        "not-related-to" => "disjoint",
+        _ => "equivalent",
+    }
 }

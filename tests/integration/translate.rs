@@ -74,7 +74,9 @@ fn forward_translation_reports_every_equivalence() {
     }
     let p = translate(&[("url", MAP), ("system", BODY), ("code", "heart")]);
     let first = &params(&p, "match")[0]["part"];
-    assert_eq!(first[2]["valueUri"], format!("{MAP}|1"));
+    // The map a match came from, under R5's (and tx.fhir.org's) name.
+    assert_eq!(first[2]["name"], "originMap");
+    assert_eq!(first[2]["valueCanonical"], format!("{MAP}|1"));
 }
 
 #[test]
