@@ -234,6 +234,18 @@ pub fn validate_in_value_set(
         membership_issues.append(&mut result.issues);
         result.issues = membership_issues;
         result.message = crate::core::validate::summary_message(&result.issues);
+    } else if cc_mode && !membership_issues.is_empty() {
+        // Another coding is a member, but the ones that are not are still reported, and
+        // an error about any coding (an unknown code) makes the concept invalid.
+        result.issues.append(&mut membership_issues);
+        if result
+            .issues
+            .iter()
+            .any(|i| i.severity == IssueSeverity::Error)
+        {
+            result.result = false;
+        }
+        result.message = crate::core::validate::summary_message(&result.issues);
     }
     Ok(result)
 }
