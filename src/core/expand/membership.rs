@@ -297,9 +297,11 @@ fn decide_version(
         .or_else(|| stated.clone())
         .or(default)
         .or_else(|| checked.clone());
-    if let (Some(required), None) = (&checked, &forced) {
-        if let Some(stated) = &stated {
-            if let Ok(cs) = snap.catalog.resolve(system, Some(stated)) {
+    // check-system-version applies to a version the value set states, once the coding's
+    // version has been reconciled with it (see below).
+    let check_stated = |version: &Option<String>, out: &mut VersionDecision| {
+        if let (Some(required), None, Some(_)) = (&checked, &forced, &stated) {
+            if let Ok(cs) = snap.catalog.resolve(system, version.as_deref()) {
                 if !crate::core::catalog::version_matches(&cs.version, required) {
                     out.failed = true;
                     out.issues.push(issue(
@@ -313,7 +315,7 @@ fn decide_version(
                 }
             }
         }
-    }
+    };
     let mut known: Vec<String> = snap
         .catalog
         .versions(system)
@@ -387,6 +389,7 @@ fn decide_version(
             _ => {}
         }
     }
+    check_stated(&version, &mut out);
     out.check_version = version;
     out
 }

@@ -97,20 +97,12 @@ impl VersionRules {
             return Ok((Some(v), None));
         }
         if let Some((required, canonical)) = Self::canonical_for(&self.checked, system) {
-            match stated {
-                Some(stated) if !super::catalog::version_matches(stated, required) => {
-                    return Err(CoreError::invalid(format!(
-                        "The version '{stated}' is not allowed for system '{system}': required to be '{required}' by a version-check parameter"
-                    ))
-                    .with_tx("exception", "version-error", "VALUESET_VERSION_CHECK"));
-                }
-                Some(_) => {}
-                None => {
-                    return Ok((
-                        Some(required),
-                        Some(("check-system-version", canonical.clone())),
-                    ))
-                }
+            // A stated version is checked once resolved (see `Engine::code_system`).
+            if stated.is_none() {
+                return Ok((
+                    Some(required),
+                    Some(("check-system-version", canonical.clone())),
+                ));
             }
         }
         if stated.is_some() {
@@ -410,6 +402,19 @@ impl<'s> Engine<'s> {
             ))
             .with_tx("not-found", "not-found", "UNKNOWN_CODESYSTEM_VERSION_EXP"),
         })?;
+        if let (Some(required), Some(_), None) = (
+            VersionRules::version_for(&rules.checked, system),
+            stated,
+            VersionRules::version_for(&rules.forced, system),
+        ) {
+            if !super::catalog::version_matches(&cs.version, required) {
+                return Err(CoreError::invalid(format!(
+                    "The version '{}' is not allowed for system '{system}': required to be '{required}' by a version-check parameter",
+                    cs.version
+                ))
+                .with_tx("exception", "version-error", "VALUESET_VERSION_CHECK"));
+            }
+        }
         let used = match cs.version_opt() {
             Some(v) => format!("{}|{v}", cs.url),
             None => cs.url.clone(),
