@@ -188,13 +188,22 @@ fn check_coding(
         Ok(cs) => cs,
         Err(Unresolved::UnknownSystem) => {
             out.unknown_systems.push(system.clone());
-            out.issues.push(error(
-                "not-found",
-                "not-found",
-                "UNKNOWN_CODESYSTEM",
-                format!("A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"),
-                format!("{path}system"),
-            ));
+            out.issues.push(match &version {
+                Some(v) => error(
+                    "not-found",
+                    "not-found",
+                    "UNKNOWN_CODESYSTEM_VERSION_NONE",
+                    format!("A definition for CodeSystem '{system}' version '{v}' could not be found, so the code cannot be validated. No versions of this code system are known"),
+                    format!("{path}system"),
+                ),
+                None => error(
+                    "not-found",
+                    "not-found",
+                    "UNKNOWN_CODESYSTEM",
+                    format!("A definition for CodeSystem '{system}' could not be found, so the code cannot be validated"),
+                    format!("{path}system"),
+                ),
+            });
             return Ok(checked);
         }
         Err(Unresolved::UnknownVersion { mut known }) => {

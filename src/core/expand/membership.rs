@@ -390,7 +390,12 @@ fn decide_version(
         }
     }
     check_stated(&version, &mut out);
-    out.check_version = version;
+    // For a code system not known at all, the coding's own version is what it asked for.
+    out.check_version = if known.is_empty() {
+        given.map(str::to_owned).or(version)
+    } else {
+        version
+    };
     out
 }
 
