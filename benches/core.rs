@@ -133,6 +133,7 @@ fn value_set_operations(c: &mut Criterion) {
         },
         date: None,
         versions: Default::default(),
+        active_only: false,
     };
     c.bench_function("core/valueset-validate-code-is-a", |b| {
         b.iter(|| {

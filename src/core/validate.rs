@@ -236,8 +236,12 @@ fn check_coding(
                 tx_type: "code-rule",
                 message_id: "CODE_CASE_DIFFERENCE",
                 text: format!(
-                    "The code '{code}' differs from the correct code '{}' by case. Although the code system '{}' is case insensitive, implementers are strongly encouraged to use the correct case",
-                    found.code, cs.url
+                    "The code '{code}' differs from the correct code '{}' by case. Although the code system '{}' is case insensitive, implementers are strongly encouraged to use the correct case anyway",
+                    found.code,
+                    match cs.version_opt() {
+                        Some(v) => format!("{}|{v}", cs.url),
+                        None => cs.url.clone(),
+                    }
                 ),
                 expression: format!("{path}code"),
             });

@@ -63,6 +63,7 @@ pub fn validate_request(
             checked: input.strings("check-system-version")?,
             excluded: input.strings("exclude-system")?,
         },
+        active_only: input.boolean("activeOnly")?.unwrap_or(false),
     })
 }
 

@@ -24,6 +24,8 @@ pub struct ValueSetValidateRequest {
     pub date: Option<String>,
     /// `system-version`, `force-system-version` and `check-system-version`.
     pub versions: super::VersionRules,
+    /// `activeOnly`: inactive codes are not members.
+    pub active_only: bool,
 }
 
 /// Validates the coding(s) against the value set: valid when a coding is a member and
@@ -132,10 +134,45 @@ pub fn validate_in_value_set(
             .or_else(|| coding_req.version.clone());
 
         let member = match snap.catalog.resolve(&system, version.as_deref()) {
-            Ok(cs) => match snap.txn.concept(cs.id, &code)? {
-                Some(concept) => engine.contains(&vs, &cs, &concept)?,
-                None => false,
-            },
+            Ok(cs) => {
+                let mut concept = snap.txn.concept(cs.id, &code)?;
+                if concept.is_none() && !cs.is_case_sensitive() {
+                    concept = snap.txn.concept_ignoring_case(cs.id, &code)?;
+                }
+                match concept {
+                    Some(concept) => {
+                        let member = engine.contains(&vs, &cs, &concept)?
+                            && !(req.active_only && concept.inactive);
+                        let active_only = req.active_only
+                            || vs
+                                .compose
+                                .as_ref()
+                                .is_some_and(|c| c.inactive == Some(false));
+                        if !member && concept.inactive && active_only {
+                            let path = match coding_req.source {
+                                crate::core::CodingSource::Code => String::new(),
+                                crate::core::CodingSource::Coding => "Coding.".to_string(),
+                                crate::core::CodingSource::CodeableConcept => {
+                                    format!("CodeableConcept.coding[{index}].")
+                                }
+                            };
+                            result.issues.push(Issue {
+                                severity: IssueSeverity::Error,
+                                issue_type: "business-rule",
+                                tx_type: "code-rule",
+                                message_id: "STATUS_CODE_WARNING_CODE",
+                                text: format!(
+                                    "The concept '{}' is valid but is not active",
+                                    concept.code
+                                ),
+                                expression: format!("{path}code"),
+                            });
+                        }
+                        member
+                    }
+                    None => false,
+                }
+            }
             Err(_) => {
                 if !draws_on(&vs, &system) {
                     // The code system is unknown, but the value set does not use it: the
