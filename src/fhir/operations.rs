@@ -137,7 +137,7 @@ pub fn validate_request(
         .string("version")?
         .or(input.string("systemVersion")?)
         .or_else(|| instance.and_then(|i| i.version.clone()));
-    validate_request_with_system(input, url, version, accept_language)
+    validate_request_with_system(input, url, version, accept_language, false)
 }
 
 /// The coding part of a `$validate-code` request, given the code system (and version)
@@ -147,13 +147,14 @@ pub fn validate_request_with_system(
     url: Option<String>,
     version: Option<String>,
     accept_language: Option<&str>,
+    infer_system: bool,
 ) -> Result<ValidateCodeRequest, FhirError> {
     let (codings, source) = if let Some(cc) = input.codeable_concept("codeableConcept")? {
         (cc, CodingSource::CodeableConcept)
     } else if let Some(c) = input.coding("coding")? {
         (vec![c], CodingSource::Coding)
     } else if let Some(code) = input.string("code")? {
-        if url.is_none() {
+        if url.is_none() && !infer_system {
             return Err(FhirError::invalid(
                 "$validate-code with a 'code' needs its code system: give 'url' at CodeSystem level, 'system' at ValueSet level (or use 'coding')",
             ));

@@ -89,6 +89,9 @@ impl FhirError {
         } else {
             issue["details"] = json!({ "text": self.message });
         }
+        if let (Some(expression), Some(_)) = (&self.expression, &self.tx) {
+            issue["location"] = json!([expression]);
+        }
         if let Some(expression) = &self.expression {
             issue["expression"] = json!([expression]);
         }

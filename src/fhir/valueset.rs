@@ -52,6 +52,8 @@ pub fn validate_request(
         input.string("system")?,
         input.string("systemVersion")?,
         accept_language,
+        // A bare code against a value set: the system is inferred from the value set.
+        true,
     )?;
     Ok(ValueSetValidateRequest {
         source,

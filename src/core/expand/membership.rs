@@ -61,6 +61,52 @@ pub fn validate_in_value_set(
             }
         }
     }
+    // A bare code: the system is the one code system of the value set that has it.
+    if coding_req.source == crate::core::CodingSource::Code && coding_req.url.is_none() {
+        let code = coding_req.codings[0].code.clone().unwrap_or_default();
+        let systems = engine.systems_with_code(&vs, &code)?;
+        if let [only] = systems.as_slice() {
+            coding_req.url = Some(only.clone());
+            coding_req.codings[0].system = Some(only.clone());
+        } else {
+            let (id, text) = if systems.is_empty() {
+                (
+                    "UNABLE_TO_INFER_CODESYSTEM",
+                    format!("The System URI could not be determined for the code '{code}' in the ValueSet '{vs_name}'"),
+                )
+            } else {
+                (
+                    "Unable_to_resolve_system__value_set_has_multiple_matches",
+                    format!("The System URI could not be determined for the code '{code}' in the ValueSet '{vs_name}': value set expansion has multiple matches: [{}]", systems.join(", ")),
+                )
+            };
+            let issues = vec![
+                Issue {
+                    severity: IssueSeverity::Error,
+                    issue_type: "code-invalid",
+                    tx_type: "not-in-vs",
+                    message_id: "None_of_the_provided_codes_are_in_the_value_set_one",
+                    text: format!("The provided code '#{code}' was not found in the value set '{vs_name}'"),
+                    expression: "code".into(),
+                },
+                Issue {
+                    severity: IssueSeverity::Error,
+                    issue_type: "not-found",
+                    tx_type: "cannot-infer",
+                    message_id: id,
+                    text,
+                    expression: "code".into(),
+                },
+            ];
+            return Ok(ValidateCodeResult {
+                result: false,
+                code: Some(code),
+                message: crate::core::validate::summary_message(&issues),
+                issues,
+                ..ValidateCodeResult::default()
+            });
+        }
+    }
     let mut decided = Vec::new();
     for (index, coding) in coding_req.codings.iter_mut().enumerate() {
         let Some(system) = coding.system.clone().or_else(|| coding_req.url.clone()) else {
@@ -474,6 +520,40 @@ fn draws_on(vs: &ValueSetDef, system: &str) -> bool {
 }
 
 impl Engine<'_> {
+    /// The code systems of a value set that have `code`: from the includes' code systems
+    /// when every include names one, otherwise from the value set's members.
+    fn systems_with_code(&mut self, vs: &ValueSetDef, code: &str) -> CoreResult<Vec<String>> {
+        let mut systems: Vec<String> = Vec::new();
+        let Some(compose) = &vs.compose else {
+            return Ok(systems);
+        };
+        let direct = compose
+            .include
+            .iter()
+            .all(|set| set.system.is_some() && set.value_sets.is_empty());
+        if direct {
+            for set in &compose.include {
+                let system = set.system.as_deref().unwrap_or_default();
+                if let Ok(cs) = self.snap.catalog.resolve(system, set.version.as_deref()) {
+                    if self.snap.txn.concept(cs.id, code)?.is_some() && !systems.contains(&cs.url) {
+                        systems.push(cs.url.clone());
+                    }
+                }
+            }
+        } else {
+            let members = self.members(vs)?;
+            for id in &members.order {
+                if let Some(c) = self.snap.txn.concept_by_id(*id)? {
+                    let url = &members.systems[id].url;
+                    if c.code == code && !systems.contains(url) {
+                        systems.push(url.clone());
+                    }
+                }
+            }
+        }
+        Ok(systems)
+    }
+
     /// Whether `concept` of `cs` is a member of `vs`.
     pub(super) fn contains(
         &mut self,

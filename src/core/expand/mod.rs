@@ -214,6 +214,20 @@ impl<'s> Engine<'s> {
             return Err(self.cycle(vs));
         }
         let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
+        for (kind, sets) in [("include", &compose.include), ("exclude", &compose.exclude)] {
+            for (i, set) in sets.iter().enumerate() {
+                if let Some((j, f)) = set.filters.iter().enumerate().find(|(_, f)| f.value.is_empty()) {
+                    return Err(CoreError::invalid(format!(
+                        "The system {} filter with property = {}, op = {} has no value",
+                        set.system.as_deref().unwrap_or(""),
+                        f.property,
+                        f.op
+                    ))
+                    .with_tx("invalid", "vs-invalid", "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE")
+                    .at(format!("ValueSet.compose.{kind}[{i}].filter[{j}]")));
+                }
+            }
+        }
         Ok((key, compose))
     }
 
