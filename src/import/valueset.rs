@@ -29,6 +29,11 @@ pub fn definition(resource: &Value) -> ValueSetDef {
     ValueSetDef {
         envelope,
         standards_status: super::fhir_json::standards_status(resource),
+        contained: array_field(resource, "contained")
+            .iter()
+            .filter(|c| c.get("resourceType").and_then(Value::as_str) == Some("ValueSet"))
+            .map(definition)
+            .collect(),
         parameters: resource
             .get("compose")
             .map(|c| {

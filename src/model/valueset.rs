@@ -23,6 +23,9 @@ pub struct ValueSetDef {
     /// extensions on `compose`), as `Parameters.parameter` elements.
     #[serde(default)]
     pub parameters: Vec<serde_json::Value>,
+    /// Value sets contained in this one, which its compose may import as `#id`.
+    #[serde(default)]
+    pub contained: Vec<ValueSetDef>,
 }
 
 impl ValueSetDef {

@@ -42,12 +42,48 @@ pub fn validate_in_value_set(
         applied: Vec::new(),
         versions: req.versions.clone(),
         as_of: req.date.clone(),
+        contained: Vec::new(),
     };
     let vs = engine.source(&req.source)?;
+    engine.contained = vs.contained.clone();
+    match check_membership(&mut engine, &vs, req) {
+        // A value set it imports that cannot be found makes the answer "not valid", with
+        // the reason, rather than an error about the request.
+        Err(e)
+            if e.tx
+                .as_ref()
+                .is_some_and(|t| t.message_id == "Unable_to_resolve_value_Set_") =>
+        {
+            let issues = vec![Issue {
+                severity: IssueSeverity::Error,
+                issue_type: "not-found",
+                tx_type: "not-found",
+                message_id: "Unable_to_resolve_value_Set_",
+                text: e.message.clone(),
+                expression: String::new(),
+            }];
+            Ok(ValidateCodeResult {
+                result: false,
+                message: crate::core::validate::summary_message(&issues),
+                issues,
+                ..ValidateCodeResult::default()
+            })
+        }
+        other => other,
+    }
+}
+
+/// The membership check proper, once the value set is known.
+fn check_membership(
+    engine: &mut Engine,
+    vs: &ValueSetDef,
+    req: &ValueSetValidateRequest,
+) -> CoreResult<ValidateCodeResult> {
+    let snap = engine.snap;
     let vs_name = match (&vs.url, &vs.version) {
         (Some(u), Some(v)) => format!("{u}|{v}"),
         (Some(u), None) => u.clone(),
-        _ => "(inline)".to_string(),
+        _ => "(unidentified)".to_string(),
     };
     let mut coding_req = req.coding.clone();
     if let Some(date) = &req.date {
@@ -64,7 +100,7 @@ pub fn validate_in_value_set(
     // A bare code: the system is the one code system of the value set that has it.
     if coding_req.source == crate::core::CodingSource::Code && coding_req.url.is_none() {
         let code = coding_req.codings[0].code.clone().unwrap_or_default();
-        let systems = engine.systems_with_code(&vs, &code)?;
+        let systems = engine.systems_with_code(vs, &code)?;
         if let [only] = systems.as_slice() {
             coding_req.url = Some(only.clone());
             coding_req.codings[0].system = Some(only.clone());
@@ -86,7 +122,9 @@ pub fn validate_in_value_set(
                     issue_type: "code-invalid",
                     tx_type: "not-in-vs",
                     message_id: "None_of_the_provided_codes_are_in_the_value_set_one",
-                    text: format!("The provided code '#{code}' was not found in the value set '{vs_name}'"),
+                    text: format!(
+                        "The provided code '#{code}' was not found in the value set '{vs_name}'"
+                    ),
                     expression: "code".into(),
                 },
                 Issue {
@@ -124,7 +162,7 @@ pub fn validate_in_value_set(
             .version
             .clone()
             .or_else(|| coding_req.version.clone());
-        let decision = decide_version(snap, &req.versions, &vs, &system, given.as_deref(), &path);
+        let decision = decide_version(snap, &req.versions, vs, &system, given.as_deref(), &path);
         coding.version = decision.check_version.clone();
         decided.push(decision);
     }
@@ -146,7 +184,7 @@ pub fn validate_in_value_set(
     }
     let cc_mode = coding_req.source == crate::core::CodingSource::CodeableConcept;
     let mut notes = Vec::new();
-    engine.status_notes(&vs, &mut notes, 0);
+    engine.status_notes(vs, &mut notes, 0);
     for note in notes {
         result.issues.push(Issue {
             severity: IssueSeverity::Information,
@@ -187,7 +225,7 @@ pub fn validate_in_value_set(
                 }
                 match concept {
                     Some(concept) => {
-                        let member = engine.contains(&vs, &cs, &concept)?
+                        let member = engine.contains(vs, &cs, &concept)?
                             && !(req.active_only && concept.inactive);
                         let active_only = req.active_only
                             || vs
@@ -220,7 +258,7 @@ pub fn validate_in_value_set(
                 }
             }
             Err(_) => {
-                if !draws_on(&vs, &system) {
+                if !draws_on(vs, &system) {
                     // The code system is unknown, but the value set does not use it: the
                     // code is simply not a member.
                     let unknown = std::mem::take(&mut result.unknown_systems);
@@ -234,7 +272,7 @@ pub fn validate_in_value_set(
         };
         if member {
             any_member = true;
-            if let Some(status) = deprecated_in(&vs, &system, &code) {
+            if let Some(status) = deprecated_in(vs, &system, &code) {
                 let path = match coding_req.source {
                     crate::core::CodingSource::Code => String::new(),
                     crate::core::CodingSource::Coding => "Coding.".to_string(),

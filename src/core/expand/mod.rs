@@ -199,6 +199,8 @@ struct Engine<'s> {
     /// The date versions are resolved at (request `date`, or the `lockedDate` of the
     /// value set being evaluated).
     as_of: Option<String>,
+    /// Value sets contained in the one asked about, imported as `#id`.
+    contained: Vec<ValueSetDef>,
 }
 
 impl<'s> Engine<'s> {
@@ -216,14 +218,23 @@ impl<'s> Engine<'s> {
         let compose = vs.compose.as_ref().ok_or_else(|| Self::no_compose(vs))?;
         for (kind, sets) in [("include", &compose.include), ("exclude", &compose.exclude)] {
             for (i, set) in sets.iter().enumerate() {
-                if let Some((j, f)) = set.filters.iter().enumerate().find(|(_, f)| f.value.is_empty()) {
+                if let Some((j, f)) = set
+                    .filters
+                    .iter()
+                    .enumerate()
+                    .find(|(_, f)| f.value.is_empty())
+                {
                     return Err(CoreError::invalid(format!(
                         "The system {} filter with property = {}, op = {} has no value",
                         set.system.as_deref().unwrap_or(""),
                         f.property,
                         f.op
                     ))
-                    .with_tx("invalid", "vs-invalid", "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE")
+                    .with_tx(
+                        "invalid",
+                        "vs-invalid",
+                        "UNABLE_TO_HANDLE_SYSTEM_FILTER_WITH_NO_VALUE",
+                    )
                     .at(format!("ValueSet.compose.{kind}[{i}].filter[{j}]")));
                 }
             }
@@ -288,6 +299,23 @@ impl<'s> Engine<'s> {
     }
 
     fn resolve_value_set(&self, canonical: &str) -> CoreResult<ValueSetDef> {
+        if let Some(id) = canonical.strip_prefix('#') {
+            return self
+                .contained
+                .iter()
+                .find(|c| c.envelope.get("id").and_then(|v| v.as_str()) == Some(id))
+                .cloned()
+                .ok_or_else(|| {
+                    CoreError::not_found(format!(
+                        "A definition for the value Set '{canonical}' could not be found"
+                    ))
+                    .with_tx(
+                        "not-found",
+                        "not-found",
+                        "Unable_to_resolve_value_Set_",
+                    )
+                });
+        }
         let (url, version) = split_canonical(canonical);
         let candidates = self
             .snap
@@ -335,6 +363,7 @@ impl<'s> Engine<'s> {
             envelope: Default::default(),
             standards_status: None,
             parameters: Vec::new(),
+            contained: Vec::new(),
             compose: Some(Compose {
                 include: vec![ConceptSet {
                     system: Some(system),
@@ -486,7 +515,8 @@ impl<'s> Engine<'s> {
                 (Some(u), None) => u.clone(),
                 _ => canonical.clone(),
             };
-            if !self.used_value_sets.contains(&used) {
+            // Contained value sets are part of the one asked about, not used from elsewhere.
+            if !canonical.starts_with('#') && !self.used_value_sets.contains(&used) {
                 self.used_value_sets.push(used);
             }
             let imported = self.members(&vs)?;
@@ -595,8 +625,10 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         applied: Vec::new(),
         versions: req.versions.clone(),
         as_of: req.date.clone(),
+        contained: Vec::new(),
     };
     let vs = engine.source(&req.source)?;
+    engine.contained = vs.contained.clone();
     let mut members = engine.members(&vs)?;
     let mut status_notes = Vec::new();
     engine.status_notes(&vs, &mut status_notes, 0);
