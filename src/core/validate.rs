@@ -248,6 +248,22 @@ fn check_coding(
         }
     }
     let Some(concept) = concept else {
+        // A fragment does not list every code: an unknown code may be valid elsewhere.
+        if cs.content.as_deref() == Some("fragment") {
+            out.issues.push(Issue {
+                severity: IssueSeverity::Warning,
+                issue_type: "code-invalid",
+                tx_type: "invalid-code",
+                message_id: "UNKNOWN_CODE_IN_FRAGMENT",
+                text: format!(
+                    "Unknown Code '{code}' in the CodeSystem '{}' version '{}' - note that the code system is labeled as a fragment, so the code may be valid in some other fragment",
+                    cs.url, cs.version
+                ),
+                expression: format!("{path}code"),
+            });
+            checked.valid = true;
+            return Ok(checked);
+        }
         out.issues.push(error(
             "code-invalid",
             "invalid-code",

@@ -214,6 +214,9 @@ pub fn expansion_resource(
     for used in &e.used_value_sets {
         push("used-valueset", "valueUri", json!(used));
     }
+    for used in &e.used_fragments {
+        push("used-fragment", "valueUri", json!(used));
+    }
     for note in &e.status_notes {
         push(
             &format!("warning-{}", note.status),
@@ -299,22 +302,31 @@ pub fn expansion_resource(
     if !parameters.is_empty() {
         expansion["parameter"] = Value::Array(parameters);
     }
+    let mut extensions: Vec<Value> = Vec::new();
+    if let Some(fragment) = e.used_fragments.first() {
+        let system = fragment.split('|').next().unwrap_or_default();
+        extensions.push(json!({"url": "http://hl7.org/fhir/StructureDefinition/valueset-unclosed", "valueBoolean": true}));
+        extensions.push(json!({
+            "url": "http://hl7.org/fhir/StructureDefinition/valueset-unclosed-reason",
+            "valueString": format!("This extension is based on a fragment of the code system {system}"),
+        }));
+    }
     if !declared.is_empty() {
-        expansion["extension"] = declared
-            .iter()
-            .map(|code| {
-                let mut parts = vec![json!({"url": "code", "valueCode": code})];
-                let stated = e
-                    .property_uris
-                    .iter()
-                    .find(|(c, _)| c == code)
-                    .map(|(_, u)| u.clone());
-                if let Some(uri) = stated.or_else(|| known_property_uri(code)) {
-                    parts.push(json!({"url": "uri", "valueUri": uri}));
-                }
-                json!({"url": EXPANSION_PROPERTY, "extension": parts})
-            })
-            .collect();
+        extensions.extend(declared.iter().map(|code| {
+            let mut parts = vec![json!({"url": "code", "valueCode": code})];
+            let stated = e
+                .property_uris
+                .iter()
+                .find(|(c, _)| c == code)
+                .map(|(_, u)| u.clone());
+            if let Some(uri) = stated.or_else(|| known_property_uri(code)) {
+                parts.push(json!({"url": "uri", "valueUri": uri}));
+            }
+            json!({"url": EXPANSION_PROPERTY, "extension": parts})
+        }));
+    }
+    if !extensions.is_empty() {
+        expansion["extension"] = Value::Array(extensions);
     }
     if !contains.is_empty() {
         expansion["contains"] = Value::Array(contains);

@@ -37,6 +37,8 @@ const MANAGED_EXTENSIONS: &[&str] = &[
     // Beyond the reference list: the suite's expected responses carry these.
     "http://hl7.org/fhir/StructureDefinition/operationoutcome-message-id",
     "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
+    "http://hl7.org/fhir/StructureDefinition/valueset-unclosed",
+    "http://hl7.org/fhir/StructureDefinition/valueset-unclosed-reason",
 ];
 
 /// R4 carries R5's `expansion.property` and `contains.property` in cross-version

@@ -254,6 +254,8 @@ fn check_membership(
                         }
                         member
                     }
+                    // A code a fragment does not list cannot be ruled out.
+                    None if cs.content.as_deref() == Some("fragment") => true,
                     None => false,
                 }
             }

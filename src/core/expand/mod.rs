@@ -161,6 +161,9 @@ pub struct Expansion {
     pub property_uris: Vec<(String, String)>,
     /// Statuses of the value set and what it draws on that users should hear about.
     pub status_notes: Vec<StatusNote>,
+    /// `system|version` of the code systems used that are fragments (content
+    /// `fragment`): the expansion may be incomplete.
+    pub used_fragments: Vec<String>,
     pub items: Vec<ExpansionItem>,
 }
 
@@ -812,6 +815,20 @@ fn render_page(
         show_versions: states_several_versions(vs),
         property_uris,
         status_notes: selection.status_notes.clone(),
+        used_fragments: selection
+            .systems
+            .values()
+            .filter(|cs| cs.content.as_deref() == Some("fragment"))
+            .map(|cs| match cs.version_opt() {
+                Some(v) => format!("{}|{v}", cs.url),
+                None => cs.url.clone(),
+            })
+            .fold(Vec::new(), |mut acc, u| {
+                if !acc.contains(&u) {
+                    acc.push(u);
+                }
+                acc
+            }),
         items,
     })
 }
