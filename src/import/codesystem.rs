@@ -27,14 +27,21 @@ enum Role {
 }
 
 fn role_of(code: &str, uri: Option<&str>) -> Role {
-    let by_uri = uri.and_then(|u| u.strip_prefix(CONCEPT_PROPERTIES));
-    match by_uri.unwrap_or(code) {
+    let named = |name: &str| match name {
         "parent" => Role::Parent,
         "child" => Role::Child,
         "inactive" => Role::Inactive,
         "status" => Role::Status,
         "notSelectable" => Role::NotSelectable,
         _ => Role::Other,
+    };
+    // The concept-properties URI decides; a URI it does not know falls back to the code.
+    match uri
+        .and_then(|u| u.strip_prefix(CONCEPT_PROPERTIES))
+        .map(named)
+    {
+        Some(Role::Other) | None => named(code),
+        Some(role) => role,
     }
 }
 

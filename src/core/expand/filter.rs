@@ -216,9 +216,6 @@ fn property_filter(
         Ok(match property {
             "display" => c.display.iter().cloned().collect(),
             "inactive" if cs.property("inactive").is_none() => vec![c.inactive.to_string()],
-            "notSelectable" if cs.property("notSelectable").is_none() => {
-                vec![c.abstract_.to_string()]
-            }
             _ => snap
                 .txn
                 .properties(c.id)?

@@ -225,8 +225,11 @@ fn check_membership(
                 }
                 match concept {
                     Some(concept) => {
+                        // An abstract code where abstract codes are not allowed is not
+                        // a member either.
                         let member = engine.contains(vs, &cs, &concept)?
-                            && !(req.active_only && concept.inactive);
+                            && !(req.active_only && concept.inactive)
+                            && !(concept.abstract_ && !coding_req.abstract_allowed);
                         let active_only = req.active_only
                             || vs
                                 .compose
