@@ -229,7 +229,7 @@ fn check_membership(
                         // a member either.
                         let member = engine.contains(vs, &cs, &concept)?
                             && !(req.active_only && concept.inactive)
-                            && !(concept.abstract_ && !coding_req.abstract_allowed);
+                            && (!concept.abstract_ || coding_req.abstract_allowed);
                         let active_only = req.active_only
                             || vs
                                 .compose
