@@ -64,6 +64,7 @@ pub fn validate_request(
             forced: input.strings("force-system-version")?,
             checked: input.strings("check-system-version")?,
             excluded: input.strings("exclude-system")?,
+            value_set_defaults: input.strings("default-valueset-version")?,
         },
         active_only: input.boolean("activeOnly")?.unwrap_or(false),
     })
@@ -98,6 +99,7 @@ pub fn expand_request(
             forced: input.strings("force-system-version")?,
             checked: input.strings("check-system-version")?,
             excluded: input.strings("exclude-system")?,
+            value_set_defaults: input.strings("default-valueset-version")?,
         },
     })
 }

@@ -659,7 +659,7 @@ impl Engine<'_> {
             }
         }
         for canonical in &set.value_sets {
-            let vs = self.resolve_value_set(canonical)?;
+            let vs = self.resolve_value_set(&self.pinned(canonical))?;
             if !self.contains(&vs, cs, concept)? {
                 return Ok(false);
             }

@@ -68,6 +68,9 @@ pub struct VersionRules {
     pub checked: Vec<String>,
     /// `exclude-system`: code systems (optionally versions) to leave out.
     pub excluded: Vec<String>,
+    /// `default-valueset-version`: the version of an imported value set to use where the
+    /// import does not say.
+    pub value_set_defaults: Vec<String>,
 }
 
 impl VersionRules {
@@ -301,6 +304,40 @@ impl<'s> Engine<'s> {
         }
     }
 
+    /// An imported value set: as `resolve_value_set`, but an unversioned import takes the
+    /// version `default-valueset-version` gives, which must then exist.
+    fn resolve_import(&self, canonical: &str) -> CoreResult<ValueSetDef> {
+        let pinned = self.pinned(canonical);
+        if pinned == canonical {
+            return self.resolve_value_set(canonical);
+        }
+        self.resolve_value_set(&pinned).map_err(|e| {
+            if e.kind == ErrorKind::NotFound {
+                let (url, version) = split_canonical(&pinned);
+                CoreError::not_found(format!(
+                    "Unable to find included value set '{url}' version '{}'",
+                    version.unwrap_or_default()
+                ))
+                .with_tx("not-found", "not-found", "VS_EXP_IMPORT_UNK_PINNED")
+            } else {
+                e
+            }
+        })
+    }
+
+    /// An import's canonical with the version `default-valueset-version` gives it when
+    /// it states none.
+    fn pinned(&self, canonical: &str) -> String {
+        let (url, version) = split_canonical(canonical);
+        match (
+            version,
+            VersionRules::version_for(&self.versions.value_set_defaults, url),
+        ) {
+            (None, Some(pinned)) => format!("{url}|{pinned}"),
+            _ => canonical.to_string(),
+        }
+    }
+
     fn resolve_value_set(&self, canonical: &str) -> CoreResult<ValueSetDef> {
         if let Some(id) = canonical.strip_prefix('#') {
             return self
@@ -512,7 +549,7 @@ impl<'s> Engine<'s> {
         }
         let mut result = from_system;
         for canonical in &set.value_sets {
-            let vs = self.resolve_value_set(canonical)?;
+            let vs = self.resolve_import(canonical)?;
             let used = match (&vs.url, &vs.version) {
                 (Some(u), Some(v)) => format!("{u}|{v}"),
                 (Some(u), None) => u.clone(),
