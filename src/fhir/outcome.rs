@@ -86,6 +86,12 @@ impl FhirError {
                     "text": self.message,
                 },
             });
+            // Some findings have no tx-issue-type.
+            if tx.tx_code.is_empty() {
+                if let Some(d) = issue["details"].as_object_mut() {
+                    d.remove("coding");
+                }
+            }
         } else {
             issue["details"] = json!({ "text": self.message });
         }

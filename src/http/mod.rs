@@ -23,7 +23,9 @@ pub struct HttpSettings {
     pub workers: usize,
     /// Responses kept by the operation response cache (0 disables it).
     pub cache_entries: usize,
-    /// Largest `$expand` answered without paging (`too-costly` beyond).
+    /// Largest `$expand` answered without paging (`too-costly` beyond); with `count`, a
+    /// page may be up to ten times larger. 1,000 is tx.fhir.org's limit, which clients of
+    /// the ecosystem expect.
     pub expansion_limit: usize,
 }
 
@@ -33,7 +35,7 @@ impl Default for HttpSettings {
             max_body_bytes: 4 * 1024 * 1024,
             workers: 0,
             cache_entries: 50_000,
-            expansion_limit: 10_000,
+            expansion_limit: 1_000,
         }
     }
 }

@@ -207,9 +207,13 @@ fn unsupported_filters_and_broken_value_sets_are_errors_not_empty_matches() {
 #[test]
 fn paging_concatenates_to_the_whole_expansion_without_duplicates() {
     let act = "http://terminology.hl7.org/ValueSet/v3-ActCode";
-    let whole = expand(&[("url", act)]).json();
+    // Beyond the unpaged limit (1,000 codes) the whole expansion is one large page.
+    let whole = expand(&[("url", act), ("count", "5000")]).json();
     let total = whole["expansion"]["total"].as_u64().unwrap() as usize;
     assert!(total > 1000);
+    let unpaged = expand(&[("url", act)]);
+    assert_eq!(unpaged.status, 422, "{}", unpaged.body);
+    assert!(unpaged.body.contains("VALUESET_TOO_COSTLY"));
     let mut paged = Vec::new();
     let mut offset = 0;
     while offset < total {

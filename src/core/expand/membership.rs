@@ -46,6 +46,7 @@ pub fn validate_in_value_set(
     };
     let vs = engine.source(&req.source)?;
     engine.contained = vs.contained.clone();
+    engine.prepare(&vs)?;
     match check_membership(&mut engine, &vs, req) {
         // A value set it imports that cannot be found makes the answer "not valid", with
         // the reason, rather than an error about the request.

@@ -325,6 +325,27 @@ impl<'s> Engine<'s> {
         })
     }
 
+    /// Walks a value set's imports (included and excluded) to refuse a circular definition
+    /// before anything is evaluated; imports that cannot be found are left to the
+    /// evaluation to report.
+    fn prepare(&mut self, vs: &ValueSetDef) -> CoreResult<()> {
+        let (key, compose) = self.enter(vs)?;
+        self.stack.push(key);
+        let imports: Vec<String> = compose
+            .include
+            .iter()
+            .chain(&compose.exclude)
+            .flat_map(|set| set.value_sets.iter().map(|c| self.pinned(c)))
+            .collect();
+        for canonical in imports {
+            if let Ok(other) = self.resolve_value_set(&canonical) {
+                self.prepare(&other)?;
+            }
+        }
+        self.stack.pop();
+        Ok(())
+    }
+
     /// An import's canonical with the version `default-valueset-version` gives it when
     /// it states none.
     fn pinned(&self, canonical: &str) -> String {
@@ -716,15 +737,24 @@ fn render_page(
     let vs = &selection.value_set;
     let total = members.order.len();
     let wanted = req.count.unwrap_or(total.saturating_sub(req.offset));
-    if wanted > req.limit {
+    // Unpaged, the whole expansion must fit the limit; a page asked for with `count` may
+    // be up to ten times larger.
+    let limit = if req.count.is_some() {
+        req.limit.saturating_mul(10)
+    } else {
+        req.limit
+    };
+    if wanted > limit {
+        let name = match (&vs.url, &vs.version) {
+            (Some(u), Some(v)) => format!("{u}|{v}"),
+            (Some(u), None) => u.clone(),
+            _ => "??".to_string(),
+        };
         return Err(CoreError::new(
             ErrorKind::TooCostly,
-            format!(
-                "The value set '{}' has {total} codes, more than the limit of {} that can be returned at once: use count and offset to page through it",
-                vs.url.as_deref().unwrap_or("(inline)"),
-                req.limit
-            ),
-        ));
+            format!("The value set '{name}' expansion has too many codes to produce (>{limit})"),
+        )
+        .with_tx("too-costly", "", "VALUESET_TOO_COSTLY"));
     }
     let mut items = Vec::new();
     let mut property_uris: Vec<(String, String)> = Vec::new();
