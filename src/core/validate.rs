@@ -94,6 +94,7 @@ pub fn summary_message(issues: &[Issue]) -> Option<String> {
                 || i.message_id.starts_with("Display_Name")
                 || i.message_id.starts_with("NO_VALID_DISPLAY")
                 || i.message_id == "INACTIVE_CONCEPT_FOUND"
+                || i.message_id == "Coding_has_no_system__cannot_validate"
         })
         .map(|i| i.text.as_str())
         .collect();
@@ -164,13 +165,17 @@ fn check_coding(
         ..Checked::default()
     };
     let Some(system) = checked.system.clone() else {
-        out.issues.push(error(
-            "invalid",
-            "invalid-data",
-            "Coding_has_no_system__cannot_validate",
-            "Coding has no system. A code with no system has no defined meaning, and it cannot be validated".into(),
-            format!("{path}system"),
-        ));
+        out.issues.push(Issue {
+            severity: IssueSeverity::Warning,
+            issue_type: "invalid",
+            tx_type: "invalid-data",
+            message_id: "Coding_has_no_system__cannot_validate",
+            text: "Coding has no system. A code with no system has no defined meaning, and it cannot be validated. A system should be provided".into(),
+            expression: match path.strip_suffix('.') {
+                Some(element) => element.to_string(),
+                None => "system".to_string(),
+            },
+        });
         return Ok(checked);
     };
     let Some(code) = coding.code.clone().filter(|c| !c.is_empty()) else {
@@ -186,7 +191,28 @@ fn check_coding(
     let version = coding.version.clone().or_else(|| req.version.clone());
     let cs = match snap.catalog.resolve(&system, version.as_deref()) {
         Ok(cs) => cs,
+        Err(Unresolved::UnknownSystem)
+            if snap.catalog.value_sets.iter().any(|(_, h)| h.url == system) =>
+        {
+            out.issues.push(error(
+                "invalid",
+                "invalid-data",
+                "Terminology_TX_System_ValueSet2",
+                format!("The Coding references a value set, not a code system ('{system}')"),
+                format!("{path}system"),
+            ));
+            return Ok(checked);
+        }
         Err(Unresolved::UnknownSystem) => {
+            if !system.contains(':') {
+                out.issues.push(error(
+                    "invalid",
+                    "invalid-data",
+                    "Terminology_TX_System_Relative",
+                    "Coding.system must be an absolute reference, not a local reference".into(),
+                    format!("{path}system"),
+                ));
+            }
             out.unknown_systems.push(system.clone());
             out.issues.push(match &version {
                 Some(v) => error(

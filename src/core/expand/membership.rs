@@ -146,6 +146,16 @@ fn check_membership(
             });
         }
     }
+    // Displays are judged in the language the value set asks for when the request names
+    // none.
+    if coding_req.display_language.is_none() {
+        coding_req.display_language = vs.parameter("displayLanguage").or_else(|| {
+            vs.envelope
+                .get("language")
+                .and_then(|l| l.as_str())
+                .map(str::to_owned)
+        });
+    }
     let mut decided = Vec::new();
     for (index, coding) in coding_req.codings.iter_mut().enumerate() {
         let Some(system) = coding.system.clone().or_else(|| coding_req.url.clone()) else {
@@ -211,6 +221,10 @@ fn check_membership(
     for (index, coding) in coding_req.codings.iter().enumerate() {
         let system = coding.system.clone().or_else(|| coding_req.url.clone());
         let (Some(system), Some(code)) = (system, coding.code.clone()) else {
+            // A code without a system cannot be a member of anything.
+            if let (None, Some(code)) = (&coding.system, &coding.code) {
+                listed.push(format!("'#{code}'"));
+            }
             continue;
         };
         let version = coding
