@@ -251,9 +251,17 @@ fn sort_value_set(vs: &mut Value) {
     sort_contains(expansion);
 }
 
-fn sort_contains(parent: &mut Value) {
+/// Orders expansion entries by code, and, beyond the reference runner, entries with the
+/// same code (one per code system version) by version: the suite says array order never
+/// matters, and the reference order leaves such ties to the server's own order. Applied
+/// to expected responses too (see `sort_expected`).
+pub fn sort_contains(parent: &mut Value) {
     if let Some(items) = parent.get_mut("contains").and_then(Value::as_array_mut) {
-        items.sort_by(|a, b| text(a, "code").cmp(text(b, "code")));
+        items.sort_by(|a, b| {
+            text(a, "code")
+                .cmp(text(b, "code"))
+                .then_with(|| text(a, "version").cmp(text(b, "version")))
+        });
         for c in items.iter_mut() {
             sort_extensions(c);
             sort_by(c, "designation", |a, b| {
@@ -264,6 +272,32 @@ fn sort_contains(parent: &mut Value) {
             });
             sort_by(c, "property", |a, b| text(a, "code").cmp(text(b, "code")));
             sort_contains(c);
+        }
+    }
+}
+
+/// Puts the ties of an expected expansion in the same order as the actual's (see
+/// `sort_contains`).
+pub fn sort_expected(expected: &mut Value) {
+    if expected["resourceType"] == "ValueSet" {
+        if let Some(expansion) = expected.get_mut("expansion") {
+            sort_ties(expansion);
+        }
+    }
+}
+
+fn sort_ties(parent: &mut Value) {
+    if let Some(items) = parent.get_mut("contains").and_then(Value::as_array_mut) {
+        items.sort_by(|a, b| {
+            let (ca, cb) = (text(a, "code"), text(b, "code"));
+            if ca == cb {
+                text(a, "version").cmp(text(b, "version"))
+            } else {
+                std::cmp::Ordering::Equal
+            }
+        });
+        for c in items.iter_mut() {
+            sort_ties(c);
         }
     }
 }

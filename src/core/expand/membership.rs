@@ -173,7 +173,16 @@ fn check_membership(
             .version
             .clone()
             .or_else(|| coding_req.version.clone());
-        let decision = decide_version(snap, &req.versions, vs, &system, given.as_deref(), &path);
+        let decision = decide_version(
+            snap,
+            &req.versions,
+            vs,
+            &system,
+            given.as_deref(),
+            coding.code.as_deref(),
+            coding.display.as_deref(),
+            &path,
+        );
         coding.version = decision.check_version.clone();
         decided.push(decision);
     }
@@ -413,15 +422,69 @@ fn decide_version(
     vs: &ValueSetDef,
     system: &str,
     given: Option<&str>,
+    code: Option<&str>,
+    display: Option<&str>,
     path: &str,
 ) -> VersionDecision {
     let mut out = VersionDecision::default();
-    let stated = vs.compose.as_ref().and_then(|c| {
-        c.include
-            .iter()
-            .find(|set| set.system.as_deref() == Some(system))
-            .and_then(|set| set.version.clone())
-    });
+    // The version the value set states for the system. Where it includes several versions,
+    // the one the coding names, else the newest that has the code.
+    let stated_versions: Vec<String> = vs
+        .compose
+        .as_ref()
+        .map(|c| {
+            c.include
+                .iter()
+                .filter(|set| set.system.as_deref() == Some(system))
+                .filter_map(|set| set.version.clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let stated = if stated_versions.len() <= 1 {
+        stated_versions.first().cloned()
+    } else if let Some(g) = given.filter(|g| stated_versions.iter().any(|v| v == g)) {
+        Some(g.to_string())
+    } else {
+        // An include offers the code when it lists it, or (listing nothing) when its version
+        // of the code system has it.
+        let offers = |v: &String| {
+            vs.compose.iter().flat_map(|c| &c.include).any(|set| {
+                set.system.as_deref() == Some(system)
+                    && set.version.as_ref() == Some(v)
+                    && match code {
+                        Some(c) if !set.concepts.is_empty() => {
+                            set.concepts.iter().any(|l| l.code == c)
+                        }
+                        Some(c) => snap
+                            .catalog
+                            .resolve(system, Some(v))
+                            .ok()
+                            .and_then(|cs| snap.txn.concept(cs.id, c).ok().flatten())
+                            .is_some(),
+                        None => false,
+                    }
+            })
+        };
+        let mut candidates: Vec<&String> = stated_versions.iter().filter(|v| offers(v)).collect();
+        // With a display given, versions whose display for the code it is come first.
+        let shows = |v: &&String| {
+            snap.catalog
+                .resolve(system, Some(v))
+                .ok()
+                .and_then(|cs| code.and_then(|c| snap.txn.concept(cs.id, c).ok().flatten()))
+                .is_some_and(|concept| concept.display.as_deref() == display)
+        };
+        if display.is_some() && candidates.iter().any(shows) {
+            candidates.retain(shows);
+        }
+        if candidates.is_empty() {
+            candidates = stated_versions.iter().collect();
+        }
+        candidates
+            .into_iter()
+            .max_by(|a, b| crate::core::compare_versions(a, b))
+            .cloned()
+    };
     let issue = |severity, issue_type, tx_type, message_id, text: String, at: &str| Issue {
         severity,
         issue_type,

@@ -1019,17 +1019,17 @@ fn states_several_versions(vs: &ValueSetDef) -> bool {
     let Some(compose) = &vs.compose else {
         return false;
     };
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    compose
-        .include
-        .iter()
-        .any(|set| match (&set.system, &set.version) {
-            (Some(system), Some(version)) => {
-                let first = *seen.entry(system.as_str()).or_insert(version.as_str());
-                first != version.as_str()
-            }
-            _ => false,
-        })
+    // Several includes of one system that state different versions (no version counts
+    // as one of them).
+    let mut seen: HashMap<&str, Option<&str>> = HashMap::new();
+    compose.include.iter().any(|set| match &set.system {
+        Some(system) => {
+            let version = set.version.as_deref();
+            let first = *seen.entry(system.as_str()).or_insert(version);
+            first != version
+        }
+        None => false,
+    })
 }
 
 /// The language a value set declares, used for displays when the request names none.
