@@ -179,8 +179,7 @@ fn check_membership(
             vs,
             &system,
             given.as_deref(),
-            coding.code.as_deref(),
-            coding.display.as_deref(),
+            coding,
             &path,
         );
         coding.version = decision.check_version.clone();
@@ -422,10 +421,10 @@ fn decide_version(
     vs: &ValueSetDef,
     system: &str,
     given: Option<&str>,
-    code: Option<&str>,
-    display: Option<&str>,
+    coding: &crate::model::Coding,
     path: &str,
 ) -> VersionDecision {
+    let (code, display) = (coding.code.as_deref(), coding.display.as_deref());
     let mut out = VersionDecision::default();
     // The version the value set states for the system. Where it includes several versions,
     // the one the coding names, else the newest that has the code.
