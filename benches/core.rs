@@ -52,6 +52,7 @@ fn codesystem_operations(c: &mut Criterion) {
         abstract_allowed: true,
         lenient_display: false,
         text: None,
+        supplements: Vec::new(),
     };
     c.bench_function("core/validate-code", |b| {
         b.iter(|| {
@@ -97,6 +98,7 @@ fn value_set_operations(c: &mut Criterion) {
         versions: VersionRules::default(),
         date: None,
         designations: Vec::new(),
+        supplements: Vec::new(),
     };
     let paged = expand_req(None);
     c.bench_function("core/expand-1302-codes-count10", |b| {
@@ -130,6 +132,7 @@ fn value_set_operations(c: &mut Criterion) {
             abstract_allowed: true,
             lenient_display: false,
             text: None,
+            supplements: Vec::new(),
         },
         date: None,
         versions: Default::default(),

@@ -15,6 +15,8 @@ pub struct LookupRequest {
     pub display_language: Option<String>,
     /// Properties asked for; empty means "the server's choice" (all of them), `*` all.
     pub properties: Vec<String>,
+    /// Supplements to apply (`useSupplement`).
+    pub supplements: Vec<String>,
 }
 
 /// A property in a `$lookup` answer; `description` is the display of a related concept.
@@ -36,7 +38,11 @@ pub struct LookupResult {
     pub definition: Option<String>,
     pub abstract_: bool,
     pub designations: Vec<Designation>,
+    /// Designations from supplements, with the supplement each came from.
+    pub supplement_designations: Vec<(Designation, String)>,
     pub properties: Vec<LookupProperty>,
+    /// `url|version` of the supplements used.
+    pub used_supplements: Vec<String>,
 }
 
 /// Looks a code up: the concept, its designations, its properties, and its parents and
@@ -64,10 +70,30 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
         })
         .at("code")
     })?;
+    let supplements = super::Supplements::resolve(snap, &req.supplements)?;
+    // The display properties derived from extensions (label, order, weight) are reported
+    // only when asked for by name.
     let wanted = |code: &str| {
-        req.properties.is_empty() || req.properties.iter().any(|p| p == "*" || p == code)
+        let derived =
+            super::supplements::DISPLAY_PROPERTIES.contains(&code) && cs.property(code).is_none();
+        req.properties.iter().any(|p| p == code)
+            || (!derived && (req.properties.is_empty() || req.properties.iter().any(|p| p == "*")))
     };
-    let designations = snap.txn.designations(concept.id)?;
+    let mut designations = snap.txn.designations(concept.id)?;
+    // The code system's display is a designation in the code system's language.
+    if let (Some(display), Some(language)) = (&concept.display, &cs.language) {
+        designations.push(Designation {
+            language: Some(language.clone()),
+            use_: Some(crate::model::Coding {
+                system: Some("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra".into()),
+                code: Some("preferredForLanguage".into()),
+                display: Some("Preferred For Language".into()),
+                ..Default::default()
+            }),
+            value: display.clone(),
+        });
+    }
+    let supplement_designations = supplements.designations(snap, &cs, &concept.code)?;
     let display = req
         .display_language
         .as_deref()
@@ -100,7 +126,9 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
             });
         }
     }
-    for p in snap.txn.properties(concept.id)? {
+    let mut stored = snap.txn.properties(concept.id)?;
+    stored.extend(supplements.properties(snap, &cs, &concept.code)?);
+    for p in stored {
         if wanted(&p.code) && !matches!(p.code.as_str(), "parent" | "child" | "inactive") {
             properties.push(LookupProperty {
                 code: p.code,
@@ -122,7 +150,9 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
         definition: concept.definition,
         abstract_: concept.abstract_,
         designations,
+        supplement_designations,
         properties,
+        used_supplements: supplements.used_for(&cs),
     })
 }
 

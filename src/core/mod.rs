@@ -12,6 +12,7 @@ mod expand;
 mod lookup;
 mod resources;
 mod subsumes;
+mod supplements;
 mod translate;
 mod validate;
 
@@ -29,6 +30,7 @@ pub use expand::{
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, Hit};
 pub use subsumes::{subsumes, SubsumesOutcome, SubsumesRequest};
+pub use supplements::Supplements;
 pub use translate::{translate, Dependency, TranslateMatch, TranslateRequest, TranslateResult};
 pub use validate::{
     validate_code, CodingSource, Issue, IssueSeverity, ValidateCodeRequest, ValidateCodeResult,

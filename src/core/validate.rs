@@ -35,6 +35,8 @@ pub struct ValidateCodeRequest {
     pub lenient_display: bool,
     /// The `text` of a CodeableConcept, echoed back with it.
     pub text: Option<String>,
+    /// Code system supplements to apply (`useSupplement`, or a value set's).
+    pub supplements: Vec<String>,
 }
 
 /// Severity of an [`Issue`].
@@ -110,6 +112,7 @@ pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<V
             "No code to validate: provide code (with url), coding or codeableConcept",
         ));
     }
+    let supplements = super::Supplements::resolve(snap, &req.supplements)?;
     let mut out = ValidateCodeResult::default();
     let mut first_valid: Option<Checked> = None;
     let mut first_seen: Option<Checked> = None;
@@ -119,7 +122,7 @@ pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<V
             CodingSource::Coding => "Coding.".to_string(),
             CodingSource::CodeableConcept => format!("CodeableConcept.coding[{index}]."),
         };
-        let checked = check_coding(snap, req, coding, &path, &mut out)?;
+        let checked = check_coding(snap, req, &supplements, coding, &path, &mut out)?;
         if checked.valid && first_valid.is_none() {
             first_valid = Some(checked.clone());
         }
@@ -155,6 +158,7 @@ struct Checked {
 fn check_coding(
     snap: &Snapshot,
     req: &ValidateCodeRequest,
+    supplements: &super::Supplements,
     coding: &Coding,
     path: &str,
     out: &mut ValidateCodeResult,
@@ -303,7 +307,13 @@ fn check_coding(
         ));
         return Ok(checked);
     };
-    let designations = snap.txn.designations(concept.id)?;
+    let mut designations = snap.txn.designations(concept.id)?;
+    designations.extend(
+        supplements
+            .designations(snap, &cs, &concept.code)?
+            .into_iter()
+            .map(|(d, _)| d),
+    );
     checked.display = req
         .display_language
         .as_deref()

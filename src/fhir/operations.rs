@@ -49,6 +49,7 @@ pub fn lookup_request(
             .string("displayLanguage")?
             .or(accept_language.map(str::to_owned)),
         properties: input.strings("property")?,
+        supplements: input.strings("useSupplement")?,
     })
 }
 
@@ -70,6 +71,17 @@ pub fn lookup_parameters(r: &LookupResult) -> Value {
     p.push(json!({"name": "abstract", "valueBoolean": r.abstract_}));
     for d in &r.designations {
         p.push(json!({"name": "designation", "part": designation_parts(d)}));
+    }
+    for (d, source) in &r.supplement_designations {
+        let mut parts = designation_parts(d);
+        parts.insert(
+            parts.len() - 1,
+            json!({"name": "source", "valueCanonical": source}),
+        );
+        p.push(json!({"name": "designation", "part": parts}));
+    }
+    for used in &r.used_supplements {
+        p.push(json!({"name": "used-supplement", "valueCanonical": used}));
     }
     // Properties by code (stable), as tx.fhir.org lists them.
     let mut properties: Vec<_> = r.properties.iter().collect();
@@ -188,6 +200,7 @@ pub fn validate_request_with_system(
         abstract_allowed: input.boolean("abstract")?.unwrap_or(true),
         lenient_display: lenient,
         text: input.codeable_concept_text("codeableConcept"),
+        supplements: input.strings("useSupplement")?,
     })
 }
 

@@ -93,6 +93,7 @@ pub fn expand_request(
         exclude_not_for_ui: input.boolean("excludeNotForUI")?.unwrap_or(false),
         date: input.string("date")?,
         designations: input.strings("designation")?,
+        supplements: input.strings("useSupplement")?,
         properties: input.strings("property")?,
         versions: VersionRules {
             defaults: input.strings("system-version")?,
@@ -215,6 +216,9 @@ pub fn expansion_resource(
     }
     for used in &e.used_value_sets {
         push("used-valueset", "valueUri", json!(used));
+    }
+    for used in &e.used_supplements {
+        push("used-supplement", "valueUri", json!(used));
     }
     for used in &e.used_fragments {
         push("used-fragment", "valueUri", json!(used));

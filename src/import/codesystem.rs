@@ -182,6 +182,39 @@ fn flatten(
             }
             concept.properties.push(PropertyValue { code, value });
         }
+        // Display extensions tx.fhir.org reports as properties of the concept: its order,
+        // its label and its weight.
+        for e in array_field(node, "extension") {
+            let url = e.get("url").and_then(Value::as_str).unwrap_or_default();
+            let (code, value) = match url {
+                "http://hl7.org/fhir/StructureDefinition/codesystem-conceptOrder" => (
+                    "order",
+                    e.get("valueInteger")
+                        .or_else(|| e.get("valueDecimal"))
+                        .map(|v| PropValue::Decimal(v.to_string())),
+                ),
+                "http://hl7.org/fhir/StructureDefinition/codesystem-label" => (
+                    "label",
+                    e.get("valueString")
+                        .and_then(Value::as_str)
+                        .map(|s| PropValue::String(s.to_string())),
+                ),
+                "http://hl7.org/fhir/StructureDefinition/itemWeight" => (
+                    "weight",
+                    e.get("valueDecimal")
+                        .map(|v| PropValue::Decimal(v.to_string())),
+                ),
+                _ => continue,
+            };
+            if let Some(value) = value {
+                if !concept.properties.iter().any(|p| p.code == code) {
+                    concept.properties.push(PropertyValue {
+                        code: code.to_string(),
+                        value,
+                    });
+                }
+            }
+        }
         concepts.push(concept);
         if let Some(parent) = parent {
             links.push((index as u32, parent));

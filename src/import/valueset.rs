@@ -29,6 +29,19 @@ pub fn definition(resource: &Value) -> ValueSetDef {
     ValueSetDef {
         envelope,
         standards_status: super::fhir_json::standards_status(resource),
+        supplements: array_field(resource, "extension")
+            .iter()
+            .filter(|e| {
+                e.get("url").and_then(Value::as_str)
+                    == Some("http://hl7.org/fhir/StructureDefinition/valueset-supplement")
+            })
+            .filter_map(|e| {
+                e.get("valueCanonical")
+                    .or_else(|| e.get("valueUri"))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .collect(),
         contained: array_field(resource, "contained")
             .iter()
             .filter(|c| c.get("resourceType").and_then(Value::as_str) == Some("ValueSet"))

@@ -26,6 +26,9 @@ pub struct ValueSetDef {
     /// Value sets contained in this one, which its compose may import as `#id`.
     #[serde(default)]
     pub contained: Vec<ValueSetDef>,
+    /// Code system supplements the value set requires (`valueset-supplement`).
+    #[serde(default)]
+    pub supplements: Vec<String>,
 }
 
 impl ValueSetDef {

@@ -146,6 +146,9 @@ fn check_membership(
             });
         }
     }
+    coding_req
+        .supplements
+        .extend(vs.supplements.iter().cloned());
     // Displays are judged in the language the value set asks for when the request names
     // none.
     if coding_req.display_language.is_none() {

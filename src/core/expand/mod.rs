@@ -54,6 +54,8 @@ pub struct ExpandRequest {
     pub date: Option<String>,
     /// Designations to return (`designation`): languages or `system|code` uses.
     pub designations: Vec<String>,
+    /// Code system supplements to apply (`useSupplement`).
+    pub supplements: Vec<String>,
 }
 
 /// The `$expand` (and `$validate-code`) parameters that steer code system versions, each
@@ -164,6 +166,8 @@ pub struct Expansion {
     pub property_uris: Vec<(String, String)>,
     /// Statuses of the value set and what it draws on that users should hear about.
     pub status_notes: Vec<StatusNote>,
+    /// `url|version` of the code system supplements applied.
+    pub used_supplements: Vec<String>,
     /// `system|version` of the code systems used that are fragments (content
     /// `fragment`): the expansion may be incomplete.
     pub used_fragments: Vec<String>,
@@ -425,6 +429,7 @@ impl<'s> Engine<'s> {
             standards_status: None,
             parameters: Vec::new(),
             contained: Vec::new(),
+            supplements: Vec::new(),
             compose: Some(Compose {
                 include: vec![ConceptSet {
                     system: Some(system),
@@ -605,6 +610,7 @@ pub struct Selection {
     applied: Vec<AppliedRule>,
     status_notes: Vec<StatusNote>,
     extensions: HashMap<i64, Vec<serde_json::Value>>,
+    supplements: super::Supplements,
 }
 
 /// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
@@ -690,6 +696,9 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
     };
     let vs = engine.source(&req.source)?;
     engine.contained = vs.contained.clone();
+    let mut wanted_supplements = req.supplements.clone();
+    wanted_supplements.extend(vs.supplements.iter().cloned());
+    let supplements = super::Supplements::resolve(snap, &wanted_supplements)?;
     let mut members = engine.members(&vs)?;
     let mut status_notes = Vec::new();
     engine.status_notes(&vs, &mut status_notes, 0);
@@ -725,6 +734,7 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         applied: engine.applied,
         status_notes,
         extensions: members.extensions,
+        supplements,
     })
 }
 
@@ -796,17 +806,34 @@ fn render_page(
         let display = from_designation
             .clone()
             .or(c.display.filter(|_| cs_display_allowed));
-        let properties = if req.properties.is_empty() {
-            Vec::new()
-        } else {
-            snap.txn
-                .properties(c.id)?
-                .into_iter()
-                .filter(|p| req.properties.iter().any(|w| w == "*" || w == &p.code))
-                .collect()
-        };
+        // Requested properties, and always the display properties (label, order,
+        // weight) from the code system and its supplements in force.
+        let supplements = &selection.supplements;
+        let mut stored = snap.txn.properties(c.id)?;
+        stored.extend(supplements.properties(snap, cs, &c.code)?);
+        let properties: Vec<PropertyValue> = stored
+            .into_iter()
+            .filter(|p| {
+                req.properties.iter().any(|w| w == "*" || w == &p.code)
+                    || (super::supplements::DISPLAY_PROPERTIES.contains(&p.code.as_str())
+                        && cs.property(&p.code).is_none())
+            })
+            .collect();
+        let mut designations = designations;
+        if wants_designations {
+            designations.extend(
+                supplements
+                    .designations(snap, cs, &c.code)?
+                    .into_iter()
+                    .map(|(d, _)| d),
+            );
+        }
         for p in &properties {
-            if let Some(uri) = cs.property(&p.code).and_then(|d| d.uri.clone()) {
+            let uri = cs
+                .property(&p.code)
+                .and_then(|d| d.uri.clone())
+                .or_else(|| supplements.property_uri(cs, &p.code));
+            if let Some(uri) = uri {
                 if !property_uris.iter().any(|(c, _)| c == &p.code) {
                     property_uris.push((p.code.clone(), uri));
                 }
@@ -882,6 +909,17 @@ fn render_page(
         show_versions: states_several_versions(vs),
         property_uris,
         status_notes: selection.status_notes.clone(),
+        used_supplements: {
+            let mut used: Vec<String> = Vec::new();
+            for cs in selection.systems.values() {
+                for u in selection.supplements.used_for(cs) {
+                    if !used.contains(&u) {
+                        used.push(u);
+                    }
+                }
+            }
+            used
+        },
         used_fragments: selection
             .systems
             .values()
