@@ -71,7 +71,8 @@ fn lookup_returns_every_property_type_designations_and_children() {
         .filter(|part| part["name"] == "value")
         .map(|part| part["valueString"].as_str().unwrap())
         .collect();
-    assert_eq!(values, vec!["Širdis", "Sirds"]);
+    // The code system's own display comes last, as a designation in its language.
+    assert_eq!(values, vec!["Širdis", "Sirds", "Heart"]);
     // The decimal stays a JSON number, the integer an integer.
     let weight = params(&p, "property")
         .into_iter()
