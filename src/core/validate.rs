@@ -96,6 +96,7 @@ pub fn summary_message(issues: &[Issue]) -> Option<String> {
                 || i.message_id.starts_with("Display_Name")
                 || i.message_id.starts_with("NO_VALID_DISPLAY")
                 || i.message_id == "INACTIVE_CONCEPT_FOUND"
+                || i.message_id == "DEPRECATED_CONCEPT_FOUND"
                 || i.message_id == "Coding_has_no_system__cannot_validate"
         })
         .map(|i| i.text.as_str())
@@ -255,6 +256,21 @@ fn check_coding(
     };
     checked.system = Some(cs.url.clone());
     checked.version = cs.version_opt().map(str::to_owned);
+    if cs.content.as_deref() == Some("supplement") {
+        out.unknown_systems.push(cs.url.clone());
+        out.issues.push(error(
+            "invalid",
+            "invalid-data",
+            "CODESYSTEM_CS_NO_SUPPLEMENT",
+            format!(
+                "CodeSystem {}|{} is a supplement, so can't be used as a value in Coding.system",
+                cs.url, cs.version
+            ),
+            format!("{path}system"),
+        ));
+        checked.version = None;
+        return Ok(checked);
+    }
     let mut concept = snap.txn.concept(cs.id, &code)?;
     if concept.is_none() && !cs.is_case_sensitive() {
         concept = snap.txn.concept_ignoring_case(cs.id, &code)?;
@@ -349,6 +365,19 @@ fn check_coding(
             ),
             format!("{path}code"),
         ));
+    }
+    if !concept.inactive && stated_status.as_deref() == Some("deprecated") {
+        out.issues.push(Issue {
+            severity: IssueSeverity::Warning,
+            issue_type: "business-rule",
+            tx_type: "code-comment",
+            message_id: "DEPRECATED_CONCEPT_FOUND",
+            text: format!(
+                "The concept '{}' is deprecated and its use should be reviewed",
+                concept.code
+            ),
+            expression: format!("{path}code"),
+        });
     }
     if concept.inactive {
         let status = stated_status.filter(|s| s != "inactive");

@@ -204,6 +204,13 @@ fn flatten(
                     e.get("valueDecimal")
                         .map(|v| PropValue::Decimal(v.to_string())),
                 ),
+                // A concept's standards status (deprecated...) is its status.
+                "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status" => (
+                    "status",
+                    e.get("valueCode")
+                        .and_then(Value::as_str)
+                        .map(|s| PropValue::Code(s.to_string())),
+                ),
                 _ => continue,
             };
             if let Some(value) = value {
