@@ -117,11 +117,14 @@ fn run(args: &Args) -> Result<ExitCode, String> {
             name.clone(),
             suite["mode"].as_str().unwrap_or("-").to_string(),
         );
+        // A setup file the suite names but does not ship fails the suite's tests, not the run.
         let mut setup = Vec::new();
+        let mut setup_error = None;
         for file in suite["setup"].as_array().into_iter().flatten() {
-            setup.push(read_json(
-                &args.tests.join(file.as_str().unwrap_or_default()),
-            )?);
+            match read_json(&args.tests.join(file.as_str().unwrap_or_default())) {
+                Ok(resource) => setup.push(resource),
+                Err(e) => setup_error = Some(format!("setup: {e}")),
+            }
         }
         for test in suite["tests"].as_array().into_iter().flatten() {
             let test_name = test["name"].as_str().unwrap_or_default().to_string();
@@ -141,9 +144,10 @@ fn run(args: &Args) -> Result<ExitCode, String> {
                 externals: externals.as_ref(),
                 fhir_version: &fhir_version,
             };
-            let failure = match run_test(&client, &ctx, &setup, test) {
-                Ok(failure) => failure,
-                Err(e) => Some(format!("error: {e}")),
+            let failure = match (&setup_error, run_test(&client, &ctx, &setup, test)) {
+                (Some(e), _) => Some(e.clone()),
+                (None, Ok(failure)) => failure,
+                (None, Err(e)) => Some(format!("error: {e}")),
             };
             if let Some(f) = &failure {
                 println!(
