@@ -89,6 +89,7 @@ fn value_set_operations(c: &mut Criterion) {
         offset: 0,
         count: Some(10),
         active_only: false,
+        membership_only: false,
         include_designations: false,
         include_definition: false,
         display_language: None,

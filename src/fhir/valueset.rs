@@ -67,6 +67,7 @@ pub fn validate_request(
             value_set_defaults: input.strings("default-valueset-version")?,
         },
         active_only: input.boolean("activeOnly")?.unwrap_or(false),
+        membership_only: input.boolean("valueset-membership-only")?.unwrap_or(false),
     })
 }
 
@@ -193,9 +194,19 @@ pub fn expansion_resource(
     for p in &e.value_set.parameters {
         let name = p["name"].as_str().unwrap_or_default();
         let given = input.has(name) || (name == "displayLanguage" && accept_language.is_some());
-        if !given {
-            parameters.push(p.clone());
+        // versionsMatch is reported when it is in force.
+        let off =
+            name == "versionsMatch" && (p["valueString"] == "false" || p["valueBoolean"] == false);
+        if !given && !off {
+            if name == "versionsMatch" {
+                parameters.push(json!({"name": "versionsMatch", "valueBoolean": true}));
+            } else {
+                parameters.push(p.clone());
+            }
         }
+    }
+    if e.versions_matched {
+        parameters.push(json!({"name": "versionsMatch", "valueBoolean": true}));
     }
     let mut push = |name: &str, key: &str, value: Value| {
         let mut m = Map::new();

@@ -26,6 +26,9 @@ pub struct ValueSetValidateRequest {
     pub versions: super::VersionRules,
     /// `activeOnly`: inactive codes are not members.
     pub active_only: bool,
+    /// `valueset-membership-only`: report membership only, not the codes' validity in
+    /// their code systems (unknown codes, displays).
+    pub membership_only: bool,
 }
 
 /// Validates the coding(s) against the value set: valid when a coding is a member and
@@ -43,6 +46,7 @@ pub fn validate_in_value_set(
         versions: req.versions.clone(),
         as_of: req.date.clone(),
         contained: Vec::new(),
+        versions_matched: false,
     };
     let vs = engine.source(&req.source)?;
     engine.contained = vs.contained.clone();
@@ -192,6 +196,11 @@ fn check_membership(
         coding_req.version = None;
     }
     let mut result = validate_code(snap, &coding_req)?;
+    if req.membership_only {
+        result.issues.clear();
+        result.message = None;
+        result.result = true;
+    }
     for d in &decided {
         result.issues.extend(d.issues.iter().cloned());
         for u in &d.unknown {
@@ -697,10 +706,33 @@ impl Engine<'_> {
             }
         }
         if member {
+            let versions_match = vs.parameter("versionsMatch");
             for set in &compose.exclude {
                 if self.set_contains(set, cs, concept)? {
                     member = false;
                     break;
+                }
+                // An exclude of another version of the system excludes by code (see
+                // `Engine::members`).
+                let other_version = set.system.as_deref() == Some(cs.url.as_str())
+                    && set.version.is_some()
+                    && !compose.include.iter().any(|i| {
+                        i.system.as_deref() == Some(cs.url.as_str()) && i.version == set.version
+                    });
+                let by_code = match versions_match.as_deref() {
+                    Some("true") => set.system.as_deref() == Some(cs.url.as_str()),
+                    Some(_) => false,
+                    None => other_version,
+                };
+                if by_code {
+                    if let Ok(other) = self.snap.catalog.resolve(&cs.url, set.version.as_deref()) {
+                        if let Some(there) = self.snap.txn.concept(other.id, &concept.code)? {
+                            if self.set_contains(set, &other, &there)? {
+                                member = false;
+                                break;
+                            }
+                        }
+                    }
                 }
             }
         }

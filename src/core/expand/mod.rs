@@ -168,6 +168,8 @@ pub struct Expansion {
     pub status_notes: Vec<StatusNote>,
     /// `url|version` of the code system supplements applied.
     pub used_supplements: Vec<String>,
+    /// Excludes matched codes across versions (reported as `versionsMatch`).
+    pub versions_matched: bool,
     /// `system|version` of the code systems used that are fragments (content
     /// `fragment`): the expansion may be incomplete.
     pub used_fragments: Vec<String>,
@@ -211,6 +213,9 @@ struct Engine<'s> {
     as_of: Option<String>,
     /// Value sets contained in the one asked about, imported as `#id`.
     contained: Vec<ValueSetDef>,
+    /// An exclude matched codes across code system versions without the value set
+    /// saying so: the expansion reports `versionsMatch`.
+    versions_matched: bool,
 }
 
 impl<'s> Engine<'s> {
@@ -458,9 +463,47 @@ impl<'s> Engine<'s> {
                 members.extensions.entry(id).or_insert(exts);
             }
         }
+        let versions_match = vs.parameter("versionsMatch");
         for set in &compose.exclude {
-            let excluded: HashSet<i64> = self.concept_set(set)?.order.into_iter().collect();
-            members.retain(|id| !excluded.contains(&id));
+            let excluded_set = self.concept_set(set)?;
+            // An exclude naming a version of a system the value set does not include
+            // excludes those codes from every included version (versionsMatch), unless
+            // the value set says versions must not match.
+            let other_version = set.system.as_ref().is_some_and(|system| {
+                set.version.is_some()
+                    && !compose
+                        .include
+                        .iter()
+                        .any(|i| i.system.as_ref() == Some(system) && i.version == set.version)
+            });
+            let by_code = match versions_match.as_deref() {
+                Some("true") => true,
+                Some(_) => false,
+                None => other_version,
+            };
+            if by_code {
+                if versions_match.is_none() {
+                    self.versions_matched = true;
+                }
+                let mut codes = HashSet::new();
+                for id in &excluded_set.order {
+                    if let Some(c) = self.snap.txn.concept_by_id(*id)? {
+                        codes.insert((excluded_set.systems[id].url.clone(), c.code));
+                    }
+                }
+                let mut drop = HashSet::new();
+                for id in &members.order {
+                    if let Some(c) = self.snap.txn.concept_by_id(*id)? {
+                        if codes.contains(&(members.systems[id].url.clone(), c.code)) {
+                            drop.insert(*id);
+                        }
+                    }
+                }
+                members.retain(|id| !drop.contains(&id));
+            } else {
+                let excluded: HashSet<i64> = excluded_set.order.into_iter().collect();
+                members.retain(|id| !excluded.contains(&id));
+            }
         }
         if compose.inactive == Some(false) {
             let mut inactive = HashSet::new();
@@ -611,6 +654,7 @@ pub struct Selection {
     status_notes: Vec<StatusNote>,
     extensions: HashMap<i64, Vec<serde_json::Value>>,
     supplements: super::Supplements,
+    versions_matched: bool,
 }
 
 /// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
@@ -693,6 +737,7 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         versions: req.versions.clone(),
         as_of: req.date.clone(),
         contained: Vec::new(),
+        versions_matched: false,
     };
     let vs = engine.source(&req.source)?;
     engine.contained = vs.contained.clone();
@@ -735,6 +780,7 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         status_notes,
         extensions: members.extensions,
         supplements,
+        versions_matched: engine.versions_matched,
     })
 }
 
@@ -909,6 +955,7 @@ fn render_page(
         show_versions: states_several_versions(vs),
         property_uris,
         status_notes: selection.status_notes.clone(),
+        versions_matched: selection.versions_matched,
         used_supplements: {
             let mut used: Vec<String> = Vec::new();
             for cs in selection.systems.values() {
@@ -1052,7 +1099,8 @@ pub fn or_list(items: &[String]) -> String {
     }
 }
 
-/// Whether the value set's includes name more than one version of the same code system.
+/// Whether the value set's includes (and excludes) name more than one version of the same
+/// code system.
 fn states_several_versions(vs: &ValueSetDef) -> bool {
     let Some(compose) = &vs.compose else {
         return false;
@@ -1060,14 +1108,18 @@ fn states_several_versions(vs: &ValueSetDef) -> bool {
     // Several includes of one system that state different versions (no version counts
     // as one of them).
     let mut seen: HashMap<&str, Option<&str>> = HashMap::new();
-    compose.include.iter().any(|set| match &set.system {
-        Some(system) => {
-            let version = set.version.as_deref();
-            let first = *seen.entry(system.as_str()).or_insert(version);
-            first != version
-        }
-        None => false,
-    })
+    compose
+        .include
+        .iter()
+        .chain(&compose.exclude)
+        .any(|set| match &set.system {
+            Some(system) => {
+                let version = set.version.as_deref();
+                let first = *seen.entry(system.as_str()).or_insert(version);
+                first != version
+            }
+            None => false,
+        })
 }
 
 /// The language a value set declares, used for displays when the request names none.
