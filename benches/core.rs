@@ -89,7 +89,6 @@ fn value_set_operations(c: &mut Criterion) {
         offset: 0,
         count: Some(10),
         active_only: false,
-        membership_only: false,
         include_designations: false,
         include_definition: false,
         display_language: None,
@@ -138,6 +137,7 @@ fn value_set_operations(c: &mut Criterion) {
         date: None,
         versions: Default::default(),
         active_only: false,
+        membership_only: false,
     };
     c.bench_function("core/valueset-validate-code-is-a", |b| {
         b.iter(|| {
