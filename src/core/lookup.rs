@@ -91,6 +91,7 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
                 ..Default::default()
             }),
             value: display.clone(),
+            extensions: Vec::new(),
         });
     }
     let supplement_designations = supplements.designations(snap, &cs, &concept.code)?;

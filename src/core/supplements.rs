@@ -101,6 +101,22 @@ impl Supplements {
         Ok(out)
     }
 
+    /// The rendering extensions the supplements give `code` of `cs`.
+    pub fn concept_extensions(
+        &self,
+        snap: &Snapshot,
+        cs: &CodeSystemMeta,
+        code: &str,
+    ) -> CoreResult<Vec<serde_json::Value>> {
+        let mut out = Vec::new();
+        for s in self.of(cs) {
+            if let Some(c) = snap.txn.concept(s.id, code)? {
+                out.extend(snap.txn.concept_extensions(c.id)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The URI a supplement declares for a property code.
     pub fn property_uri(&self, cs: &CodeSystemMeta, code: &str) -> Option<String> {
         self.of(cs)

@@ -277,6 +277,9 @@ pub fn expansion_resource(
                             }
                         }
                         v["value"] = json!(d.value);
+                        if !d.extensions.is_empty() {
+                            v["extension"] = Value::Array(d.extensions.clone());
+                        }
                         v
                     })
                     .collect();

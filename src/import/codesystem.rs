@@ -155,10 +155,21 @@ fn flatten(
                         language: str_field(d, "language"),
                         use_: d.get("use").map(coding),
                         value: str_field(d, "value")?,
+                        extensions: array_field(d, "extension").to_vec(),
                     })
                 })
                 .collect(),
             properties: Vec::new(),
+            // Rendering extensions, which expansions repeat.
+            extensions: array_field(node, "extension")
+                .iter()
+                .filter(|e| {
+                    e.get("url").and_then(Value::as_str).is_some_and(|u| {
+                        u.starts_with("http://hl7.org/fhir/StructureDefinition/rendering-")
+                    })
+                })
+                .cloned()
+                .collect(),
         };
         for p in array_field(node, "property") {
             let Some(code) = str_field(p, "code") else {

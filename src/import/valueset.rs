@@ -86,6 +86,7 @@ fn concept_set(set: &Value) -> ConceptSet {
                     code: str_field(c, "code")?,
                     display: str_field(c, "display"),
                     extensions: array_field(c, "extension").to_vec(),
+                    designations: array_field(c, "designation").to_vec(),
                 })
             })
             .collect(),

@@ -31,6 +31,8 @@ pub struct Designation {
     pub language: Option<String>,
     pub use_: Option<Coding>,
     pub value: String,
+    /// The designation's extensions, as given (repeated in expansions).
+    pub extensions: Vec<serde_json::Value>,
 }
 
 /// One property value of a concept (`concept.property`).

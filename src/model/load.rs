@@ -31,6 +31,8 @@ pub struct ConceptLoad {
     pub abstract_: bool,
     pub designations: Vec<Designation>,
     pub properties: Vec<PropertyValue>,
+    /// Rendering extensions of the concept, which expansions repeat.
+    pub extensions: Vec<serde_json::Value>,
 }
 
 /// The indexed header of a stored canonical resource (ValueSet or ConceptMap).

@@ -80,6 +80,9 @@ pub struct ListedConcept {
     /// which its expansions repeat.
     #[serde(default)]
     pub extensions: Vec<serde_json::Value>,
+    /// Designations the value set gives the concept (`concept.designation`), as given.
+    #[serde(default)]
+    pub designations: Vec<serde_json::Value>,
 }
 
 /// A `compose.include.filter`.

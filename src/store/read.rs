@@ -179,7 +179,7 @@ impl<'c> ReadTxn<'c> {
     /// The designations of a concept, in import order.
     pub fn designations(&self, concept_id: i64) -> Result<Vec<Designation>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT language, use_system, use_code, use_display, value
+            "SELECT language, use_system, use_code, use_display, value, extensions
              FROM designation WHERE concept_id = ?1 ORDER BY rowid",
         )?;
         let rows = stmt.query_map([concept_id], |r| {
@@ -193,9 +193,19 @@ impl<'c> ReadTxn<'c> {
                     display: r.get(3).ok().flatten(),
                 }),
                 value: r.get(4)?,
+                extensions: parse_extensions(r.get(5)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The rendering extensions stored with a concept.
+    pub fn concept_extensions(&self, concept_id: i64) -> Result<Vec<serde_json::Value>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT extensions FROM concept WHERE id = ?1")?;
+        let text: Option<Option<String>> = stmt.query_row([concept_id], |r| r.get(0)).optional()?;
+        Ok(parse_extensions(text.flatten()))
     }
 
     /// The property values of a concept, in import order.
@@ -520,4 +530,10 @@ impl Drop for ReadTxn<'_> {
             }
         }
     }
+}
+
+/// Stored extensions (a JSON array, or NULL) as values.
+fn parse_extensions(text: Option<String>) -> Vec<serde_json::Value> {
+    text.and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
 }

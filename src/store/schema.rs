@@ -166,4 +166,10 @@ ALTER TABLE code_system ADD COLUMN date TEXT;
 ALTER TABLE code_system ADD COLUMN experimental INTEGER;
 ALTER TABLE code_system ADD COLUMN standards_status TEXT;
 "#,
+    // 6: extensions expansions repeat: on designations (all of them) and on concepts
+    // (rendering), as JSON arrays.
+    r#"
+ALTER TABLE designation ADD COLUMN extensions TEXT;
+ALTER TABLE concept ADD COLUMN extensions TEXT;
+"#,
 ];

@@ -146,12 +146,14 @@ impl<'c> WriteTxn<'c> {
 
     fn insert_concepts(&mut self, cs_id: i64, base: i64, load: &CodeSystemLoad) -> Result<()> {
         let mut concept = self.tx.prepare(
-            "INSERT INTO concept (id, cs_id, code, display, definition, inactive, abstract)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO concept (id, cs_id, code, display, definition, inactive, abstract,
+                 extensions)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?;
         let mut designation = self.tx.prepare(
-            "INSERT INTO designation (concept_id, language, use_system, use_code, use_display, value)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO designation (concept_id, language, use_system, use_code, use_display,
+                 value, extensions)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         let mut property = self.tx.prepare(
             "INSERT INTO concept_property (concept_id, code, type, value, system, display)
@@ -170,7 +172,8 @@ impl<'c> WriteTxn<'c> {
                     c.display,
                     c.definition,
                     c.inactive,
-                    c.abstract_
+                    c.abstract_,
+                    json_or_null(&c.extensions)
                 ])
                 .map_err(|e| match e {
                     rusqlite::Error::SqliteFailure(f, _)
@@ -191,7 +194,8 @@ impl<'c> WriteTxn<'c> {
                     use_.and_then(|u| u.system.as_deref()),
                     use_.and_then(|u| u.code.as_deref()),
                     use_.and_then(|u| u.display.as_deref()),
-                    d.value
+                    d.value,
+                    json_or_null(&d.extensions)
                 ])?;
                 if c.display.as_deref() != Some(d.value.as_str()) {
                     text.execute(params![d.value, id])?;
@@ -392,4 +396,9 @@ impl<'c> WriteTxn<'c> {
         }
         unreachable!("an unbounded counter always finds a free id")
     }
+}
+
+/// A list of extensions as stored: a JSON array, or NULL when there are none.
+fn json_or_null(extensions: &[serde_json::Value]) -> Option<String> {
+    (!extensions.is_empty()).then(|| serde_json::Value::Array(extensions.to_vec()).to_string())
 }

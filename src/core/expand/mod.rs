@@ -183,6 +183,8 @@ struct Members {
     systems: HashMap<i64, Arc<CodeSystemMeta>>,
     /// Extensions the value set lists on a concept.
     extensions: HashMap<i64, Vec<serde_json::Value>>,
+    /// Designations the value set gives a concept.
+    designations: HashMap<i64, Vec<serde_json::Value>>,
 }
 
 impl Members {
@@ -462,6 +464,9 @@ impl<'s> Engine<'s> {
             for (id, exts) in included.extensions {
                 members.extensions.entry(id).or_insert(exts);
             }
+            for (id, ds) in included.designations {
+                members.designations.entry(id).or_insert(ds);
+            }
         }
         let versions_match = vs.parameter("versionsMatch");
         for set in &compose.exclude {
@@ -592,6 +597,11 @@ impl<'s> Engine<'s> {
                         if !listed.extensions.is_empty() {
                             members.extensions.insert(c.id, listed.extensions.clone());
                         }
+                        if !listed.designations.is_empty() {
+                            members
+                                .designations
+                                .insert(c.id, listed.designations.clone());
+                        }
                     }
                 }
             } else {
@@ -653,6 +663,7 @@ pub struct Selection {
     applied: Vec<AppliedRule>,
     status_notes: Vec<StatusNote>,
     extensions: HashMap<i64, Vec<serde_json::Value>>,
+    listed_designations: HashMap<i64, Vec<serde_json::Value>>,
     supplements: super::Supplements,
     versions_matched: bool,
 }
@@ -779,6 +790,7 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         applied: engine.applied,
         status_notes,
         extensions: members.extensions,
+        listed_designations: members.designations,
         supplements,
         versions_matched: engine.versions_matched,
     })
@@ -863,10 +875,30 @@ fn render_page(
                 req.properties.iter().any(|w| w == "*" || w == &p.code)
                     || (super::supplements::DISPLAY_PROPERTIES.contains(&p.code.as_str())
                         && cs.property(&p.code).is_none())
+                    // A deprecated concept always says so.
+                    || (p.code == "status" && p.value.lexical() == "deprecated")
             })
             .collect();
         let mut designations = designations;
         if wants_designations {
+            // Designations the value set itself gives the concept.
+            for d in selection.listed_designations.get(id).into_iter().flatten() {
+                if let Some(value) = d.get("value").and_then(|v| v.as_str()) {
+                    designations.push(Designation {
+                        language: d
+                            .get("language")
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned),
+                        use_: None,
+                        value: value.to_string(),
+                        extensions: d
+                            .get("extension")
+                            .and_then(|e| e.as_array())
+                            .cloned()
+                            .unwrap_or_default(),
+                    });
+                }
+            }
             designations.extend(
                 supplements
                     .designations(snap, cs, &c.code)?
@@ -885,8 +917,62 @@ fn render_page(
                 }
             }
         }
+        // The concept's rendering extensions (code system, then supplements), then those
+        // the value set lists on it.
+        let mut extensions = snap.txn.concept_extensions(c.id)?;
+        extensions.extend(supplements.concept_extensions(snap, cs, &c.code)?);
+        // Of the value set's own extensions on the concept, its deprecation markers are
+        // repeated, and its order and label override the code system's.
+        let mut properties = properties;
+        for e in selection.extensions.get(id).into_iter().flatten() {
+            let url = e.get("url").and_then(|u| u.as_str()).unwrap_or_default();
+            let (code, value) = match url {
+                "http://hl7.org/fhir/StructureDefinition/valueset-deprecated"
+                | "http://hl7.org/fhir/StructureDefinition/valueset-concept-definition"
+                | "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status" => {
+                    extensions.push(e.clone());
+                    continue;
+                }
+                "http://hl7.org/fhir/StructureDefinition/valueset-conceptOrder" => (
+                    "order",
+                    e.get("valueInteger")
+                        .or_else(|| e.get("valueDecimal"))
+                        .map(|v| PropertyValue {
+                            code: "order".into(),
+                            value: crate::model::Value::Decimal(v.to_string()),
+                        }),
+                ),
+                "http://hl7.org/fhir/StructureDefinition/itemWeight" => (
+                    "weight",
+                    e.get("valueDecimal")
+                        .or_else(|| e.get("valueInteger"))
+                        .map(|v| PropertyValue {
+                            code: "weight".into(),
+                            value: crate::model::Value::Decimal(v.to_string()),
+                        }),
+                ),
+                u if u.starts_with("http://hl7.org/fhir/StructureDefinition/rendering-") => {
+                    extensions.push(e.clone());
+                    continue;
+                }
+                "http://hl7.org/fhir/StructureDefinition/valueset-label" => (
+                    "label",
+                    e.get("valueString")
+                        .and_then(|v| v.as_str())
+                        .map(|v| PropertyValue {
+                            code: "label".into(),
+                            value: crate::model::Value::String(v.to_string()),
+                        }),
+                ),
+                _ => continue,
+            };
+            if let Some(value) = value {
+                properties.retain(|p| p.code != code);
+                properties.push(value);
+            }
+        }
         items.push(ExpansionItem {
-            extensions: selection.extensions.get(id).cloned().unwrap_or_default(),
+            extensions,
             properties,
             system: cs.url.clone(),
             version: cs.version_opt().map(str::to_owned),
@@ -926,6 +1012,7 @@ fn render_page(
                                     ..Default::default()
                                 }),
                                 value: d.clone(),
+                                extensions: Vec::new(),
                             });
                         }
                         let mut skipped = false;
