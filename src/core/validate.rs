@@ -400,7 +400,54 @@ fn check_coding(
             },
         });
     }
-    if let Some(given) = coding.display.as_deref().filter(|d| !d.is_empty()) {
+    let retired_display = |d: &crate::model::Designation| {
+        d.extensions.iter().any(|e| {
+            e.get("url").and_then(|u| u.as_str())
+                == Some(
+                    "http://hl7.org/fhir/StructureDefinition/structuredefinition-standards-status",
+                )
+                && e.get("valueCode")
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| matches!(v, "withdrawn" | "deprecated" | "retired"))
+        })
+    };
+    let given_display = coding.display.as_deref().filter(|d| !d.is_empty());
+    // A display that was once correct (its designation is withdrawn or deprecated) is a
+    // warning, not an error.
+    if let Some(given) = given_display.filter(|g| {
+        designations
+            .iter()
+            .any(|d| d.value == *g && retired_display(d))
+    }) {
+        let current: Vec<String> = concept
+            .display
+            .iter()
+            .cloned()
+            .chain(
+                designations
+                    .iter()
+                    .filter(|d| !retired_display(d) && d.value != given)
+                    .filter(|d| d.language.is_some() && d.language == cs.language)
+                    .map(|d| d.value.clone()),
+            )
+            .map(|v| format!("\"{v}\""))
+            .collect();
+        out.issues.push(Issue {
+            severity: IssueSeverity::Warning,
+            issue_type: "invalid",
+            tx_type: "display-comment",
+            message_id: "INACTIVE_DISPLAY_FOUND",
+            text: format!(
+                "'{given}' is no longer considered a correct display for code '{}' (status = deprecated). The correct display is one of {}.",
+                concept.code,
+                current.join(", ")
+            ),
+            expression: match path.strip_suffix('.') {
+                Some(element) => format!("{element}.display"),
+                None => "display".to_string(),
+            },
+        });
+    } else if let Some(given) = given_display {
         let mut choices: Vec<(String, Option<String>)> = Vec::new();
         if let Some(d) = &concept.display {
             choices.push((d.clone(), cs.language.clone()));
