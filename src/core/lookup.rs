@@ -82,17 +82,7 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
     let mut designations = snap.txn.designations(concept.id)?;
     // The code system's display is a designation in the code system's language.
     if let (Some(display), Some(language)) = (&concept.display, &cs.language) {
-        designations.push(Designation {
-            language: Some(language.clone()),
-            use_: Some(crate::model::Coding {
-                system: Some("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra".into()),
-                code: Some("preferredForLanguage".into()),
-                display: Some("Preferred For Language".into()),
-                ..Default::default()
-            }),
-            value: display.clone(),
-            extensions: Vec::new(),
-        });
+        designations.push(Designation::preferred_for_language(language, display));
     }
     let supplement_designations = supplements.designations(snap, &cs, &concept.code)?;
     let display = req

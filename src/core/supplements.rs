@@ -63,7 +63,7 @@ impl Supplements {
     /// `url|version` of the supplements of `cs` in force: what an answer reports as
     /// `used-supplement`.
     pub fn used_for(&self, cs: &CodeSystemMeta) -> Vec<String> {
-        self.of(cs).map(|s| canonical(s)).collect()
+        self.of(cs).map(|s| s.canonical()).collect()
     }
 
     /// The designations the supplements give `code` of `cs`, each with the supplement it
@@ -78,7 +78,7 @@ impl Supplements {
         for s in self.of(cs) {
             if let Some(c) = snap.txn.concept(s.id, code)? {
                 for d in snap.txn.designations(c.id)? {
-                    out.push((d, canonical(s)));
+                    out.push((d, s.canonical()));
                 }
             }
         }
@@ -121,12 +121,5 @@ impl Supplements {
     pub fn property_uri(&self, cs: &CodeSystemMeta, code: &str) -> Option<String> {
         self.of(cs)
             .find_map(|s| s.property(code).and_then(|p| p.uri.clone()))
-    }
-}
-
-fn canonical(cs: &CodeSystemMeta) -> String {
-    match cs.version_opt() {
-        Some(v) => format!("{}|{v}", cs.url),
-        None => cs.url.clone(),
     }
 }

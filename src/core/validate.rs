@@ -20,6 +20,18 @@ pub enum CodingSource {
     CodeableConcept,
 }
 
+impl CodingSource {
+    /// The FHIRPath prefix of the `index`th coding's elements in issues: `""` for bare
+    /// `code` parameters, `Coding.`, or `CodeableConcept.coding[i].`.
+    pub fn path(self, index: usize) -> String {
+        match self {
+            CodingSource::Code => String::new(),
+            CodingSource::Coding => "Coding.".to_string(),
+            CodingSource::CodeableConcept => format!("CodeableConcept.coding[{index}]."),
+        }
+    }
+}
+
 /// The inputs of `$validate-code` against a code system.
 #[derive(Debug, Clone)]
 pub struct ValidateCodeRequest {
@@ -118,11 +130,7 @@ pub fn validate_code(snap: &Snapshot, req: &ValidateCodeRequest) -> CoreResult<V
     let mut first_valid: Option<Checked> = None;
     let mut first_seen: Option<Checked> = None;
     for (index, coding) in req.codings.iter().enumerate() {
-        let path = match req.source {
-            CodingSource::Code => String::new(),
-            CodingSource::Coding => "Coding.".to_string(),
-            CodingSource::CodeableConcept => format!("CodeableConcept.coding[{index}]."),
-        };
+        let path = req.source.path(index);
         let checked = check_coding(snap, req, &supplements, coding, &path, &mut out)?;
         if checked.valid && first_valid.is_none() {
             first_valid = Some(checked.clone());
@@ -284,10 +292,7 @@ fn check_coding(
                 text: format!(
                     "The code '{code}' differs from the correct code '{}' by case. Although the code system '{}' is case insensitive, implementers are strongly encouraged to use the correct case anyway",
                     found.code,
-                    match cs.version_opt() {
-                        Some(v) => format!("{}|{v}", cs.url),
-                        None => cs.url.clone(),
-                    }
+                    cs.canonical()
                 ),
                 expression: format!("{path}code"),
             });

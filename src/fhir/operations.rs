@@ -219,16 +219,11 @@ fn checked_language(language: Option<String>) -> Result<Option<String>, FhirErro
     if valid {
         Ok(Some(text))
     } else {
-        let mut e = FhirError::new(
-            super::outcome::Problem::Core(crate::core::ErrorKind::Invalid),
-            format!("Invalid displayLanguage: '{text}'"),
-        );
-        e.tx = Some(Box::new(crate::core::TxIssue {
-            issue_type: "processing",
-            tx_code: "invalid-display",
-            message_id: "INVALID_DISPLAY_NAME",
-        }));
-        Err(e)
+        Err(
+            crate::core::CoreError::invalid(format!("Invalid displayLanguage: '{text}'"))
+                .with_tx("processing", "invalid-display", "INVALID_DISPLAY_NAME")
+                .into(),
+        )
     }
 }
 

@@ -40,6 +40,15 @@ pub struct CodeSystemMeta {
 }
 
 impl CodeSystemMeta {
+    /// `url|version`, or just the url when the code system has no version: how answers
+    /// name a code system version.
+    pub fn canonical(&self) -> String {
+        match self.version_opt() {
+            Some(v) => format!("{}|{v}", self.url),
+            None => self.url.clone(),
+        }
+    }
+
     /// The version, or `None` when the code system has no version.
     pub fn version_opt(&self) -> Option<&str> {
         (!self.version.is_empty()).then_some(self.version.as_str())

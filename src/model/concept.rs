@@ -35,6 +35,24 @@ pub struct Designation {
     pub extensions: Vec<serde_json::Value>,
 }
 
+impl Designation {
+    /// A code system's display as a designation in the code system's language, marked
+    /// `preferredForLanguage` (how the ecosystem lists it beside the other designations).
+    pub fn preferred_for_language(language: &str, value: &str) -> Designation {
+        Designation {
+            language: Some(language.to_string()),
+            use_: Some(Coding {
+                system: Some("http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra".into()),
+                code: Some("preferredForLanguage".into()),
+                display: Some("Preferred For Language".into()),
+                ..Default::default()
+            }),
+            value: value.to_string(),
+            extensions: Vec::new(),
+        }
+    }
+}
+
 /// One property value of a concept (`concept.property`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct PropertyValue {

@@ -32,6 +32,16 @@ pub struct ValueSetDef {
 }
 
 impl ValueSetDef {
+    /// `url|version` (or the url alone), how answers name the value set; `None` for a
+    /// value set without a url.
+    pub fn canonical(&self) -> Option<String> {
+        let url = self.url.as_ref()?;
+        Some(match &self.version {
+            Some(v) => format!("{url}|{v}"),
+            None => url.clone(),
+        })
+    }
+
     /// A default expansion parameter the value set declares, as text.
     pub fn parameter(&self, name: &str) -> Option<String> {
         self.parameters

@@ -37,19 +37,8 @@ pub fn validate_in_value_set(
     snap: &Snapshot,
     req: &ValueSetValidateRequest,
 ) -> CoreResult<ValidateCodeResult> {
-    let mut engine = Engine {
-        snap,
-        stack: Vec::new(),
-        used: Vec::new(),
-        used_value_sets: Vec::new(),
-        applied: Vec::new(),
-        versions: req.versions.clone(),
-        as_of: req.date.clone(),
-        contained: Vec::new(),
-        versions_matched: false,
-    };
+    let mut engine = Engine::new(snap, &req.versions, req.date.clone());
     let vs = engine.source(&req.source)?;
-    engine.contained = vs.contained.clone();
     engine.prepare(&vs)?;
     match check_membership(&mut engine, &vs, req) {
         // A value set it imports that cannot be found makes the answer "not valid", with
@@ -85,11 +74,9 @@ fn check_membership(
     req: &ValueSetValidateRequest,
 ) -> CoreResult<ValidateCodeResult> {
     let snap = engine.snap;
-    let vs_name = match (&vs.url, &vs.version) {
-        (Some(u), Some(v)) => format!("{u}|{v}"),
-        (Some(u), None) => u.clone(),
-        _ => "(unidentified)".to_string(),
-    };
+    let vs_name = vs
+        .canonical()
+        .unwrap_or_else(|| "(unidentified)".to_string());
     let mut coding_req = req.coding.clone();
     if let Some(date) = &req.date {
         let stated = coding_req.version.clone();
@@ -169,13 +156,7 @@ fn check_membership(
             decided.push(VersionDecision::default());
             continue;
         };
-        let path = match coding_req.source {
-            crate::core::CodingSource::Code => String::new(),
-            crate::core::CodingSource::Coding => "Coding.".to_string(),
-            crate::core::CodingSource::CodeableConcept => {
-                format!("CodeableConcept.coding[{index}].")
-            }
-        };
+        let path = coding_req.source.path(index);
         let given = coding
             .version
             .clone()
@@ -271,13 +252,7 @@ fn check_membership(
                                 .as_ref()
                                 .is_some_and(|c| c.inactive == Some(false));
                         if !member && concept.inactive && active_only {
-                            let path = match coding_req.source {
-                                crate::core::CodingSource::Code => String::new(),
-                                crate::core::CodingSource::Coding => "Coding.".to_string(),
-                                crate::core::CodingSource::CodeableConcept => {
-                                    format!("CodeableConcept.coding[{index}].")
-                                }
-                            };
+                            let path = coding_req.source.path(index);
                             result.issues.push(Issue {
                                 severity: IssueSeverity::Error,
                                 issue_type: "business-rule",
@@ -313,13 +288,7 @@ fn check_membership(
         if member {
             any_member = true;
             if let Some(status) = deprecated_in(vs, &system, &code) {
-                let path = match coding_req.source {
-                    crate::core::CodingSource::Code => String::new(),
-                    crate::core::CodingSource::Coding => "Coding.".to_string(),
-                    crate::core::CodingSource::CodeableConcept => {
-                        format!("CodeableConcept.coding[{index}].")
-                    }
-                };
+                let path = coding_req.source.path(index);
                 result.issues.push(Issue {
                     severity: IssueSeverity::Warning,
                     issue_type: "business-rule",

@@ -221,6 +221,21 @@ struct Engine<'s> {
 }
 
 impl<'s> Engine<'s> {
+    /// An engine for one request: its version rules and the date versions are resolved at.
+    fn new(snap: &'s Snapshot<'s>, versions: &VersionRules, as_of: Option<String>) -> Self {
+        Engine {
+            snap,
+            stack: Vec::new(),
+            used: Vec::new(),
+            used_value_sets: Vec::new(),
+            applied: Vec::new(),
+            versions: versions.clone(),
+            as_of,
+            contained: Vec::new(),
+            versions_matched: false,
+        }
+    }
+
     /// Checks that `vs` is not already being evaluated (a cycle) and has a compose;
     /// returns the key to push on the stack while it is evaluated, and the compose.
     fn enter<'v>(&self, vs: &'v ValueSetDef) -> CoreResult<(String, &'v Compose)> {
@@ -302,8 +317,9 @@ impl<'s> Engine<'s> {
         ))
     }
 
-    fn source(&self, source: &ValueSetSource) -> CoreResult<ValueSetDef> {
-        match source {
+    /// The value set asked about; the value sets it contains become importable as `#id`.
+    fn source(&mut self, source: &ValueSetSource) -> CoreResult<ValueSetDef> {
+        let vs = match source {
             ValueSetSource::Canonical { url, version } => {
                 let canonical = match version {
                     Some(v) => format!("{url}|{v}"),
@@ -312,7 +328,9 @@ impl<'s> Engine<'s> {
                 self.resolve_value_set(&canonical)
             }
             ValueSetSource::Inline(vs) => Ok((**vs).clone()),
-        }
+        }?;
+        self.contained = vs.contained.clone();
+        Ok(vs)
     }
 
     /// An imported value set: as `resolve_value_set`, but an unversioned import takes the
@@ -572,10 +590,7 @@ impl<'s> Engine<'s> {
                 .with_tx("exception", "version-error", "VALUESET_VERSION_CHECK"));
             }
         }
-        let used = match cs.version_opt() {
-            Some(v) => format!("{}|{v}", cs.url),
-            None => cs.url.clone(),
-        };
+        let used = cs.canonical();
         if !self.used.contains(&used) {
             self.used.push(used);
         }
@@ -629,11 +644,7 @@ impl<'s> Engine<'s> {
         let mut result = from_system;
         for canonical in &set.value_sets {
             let vs = self.resolve_import(canonical)?;
-            let used = match (&vs.url, &vs.version) {
-                (Some(u), Some(v)) => format!("{u}|{v}"),
-                (Some(u), None) => u.clone(),
-                _ => canonical.clone(),
-            };
+            let used = vs.canonical().unwrap_or_else(|| canonical.clone());
             // Contained value sets are part of the one asked about, not used from elsewhere.
             if !canonical.starts_with('#') && !self.used_value_sets.contains(&used) {
                 self.used_value_sets.push(used);
@@ -739,19 +750,8 @@ pub fn expand_with(
 }
 
 fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
-    let mut engine = Engine {
-        snap,
-        stack: Vec::new(),
-        used: Vec::new(),
-        used_value_sets: Vec::new(),
-        applied: Vec::new(),
-        versions: req.versions.clone(),
-        as_of: req.date.clone(),
-        contained: Vec::new(),
-        versions_matched: false,
-    };
+    let mut engine = Engine::new(snap, &req.versions, req.date.clone());
     let vs = engine.source(&req.source)?;
-    engine.contained = vs.contained.clone();
     let mut wanted_supplements = req.supplements.clone();
     wanted_supplements.extend(vs.supplements.iter().cloned());
     let supplements = super::Supplements::resolve(snap, &wanted_supplements)?;
@@ -813,11 +813,7 @@ fn render_page(
         req.limit
     };
     if wanted > limit {
-        let name = match (&vs.url, &vs.version) {
-            (Some(u), Some(v)) => format!("{u}|{v}"),
-            (Some(u), None) => u.clone(),
-            _ => "??".to_string(),
-        };
+        let name = vs.canonical().unwrap_or_else(|| "??".to_string());
         return Err(CoreError::new(
             ErrorKind::TooCostly,
             format!("The value set '{name}' expansion has too many codes to produce (>{limit})"),
@@ -1000,20 +996,7 @@ fn render_page(
                     Some(shown) => {
                         let mut list: Vec<Designation> = Vec::new();
                         if let (Some(d), Some(l)) = (&cs_display, &cs.language) {
-                            list.push(Designation {
-                                language: Some(l.clone()),
-                                use_: Some(crate::model::Coding {
-                                    system: Some(
-                                        "http://terminology.hl7.org/CodeSystem/hl7TermMaintInfra"
-                                            .into(),
-                                    ),
-                                    code: Some("preferredForLanguage".into()),
-                                    display: Some("Preferred For Language".into()),
-                                    ..Default::default()
-                                }),
-                                value: d.clone(),
-                                extensions: Vec::new(),
-                            });
+                            list.push(Designation::preferred_for_language(l, d));
                         }
                         let mut skipped = false;
                         for d in designations {
@@ -1058,10 +1041,7 @@ fn render_page(
             .systems
             .values()
             .filter(|cs| cs.content.as_deref() == Some("fragment"))
-            .map(|cs| match cs.version_opt() {
-                Some(v) => format!("{}|{v}", cs.url),
-                None => cs.url.clone(),
-            })
+            .map(|cs| cs.canonical())
             .fold(Vec::new(), |mut acc, u| {
                 if !acc.contains(&u) {
                     acc.push(u);
@@ -1110,11 +1090,6 @@ fn status_worth_noting(
 impl Engine<'_> {
     /// The status notes of a value set and of everything its compose refers to.
     fn status_notes(&self, vs: &ValueSetDef, notes: &mut Vec<StatusNote>, depth: usize) {
-        let canonical = |url: &Option<String>, version: &Option<String>| match (url, version) {
-            (Some(u), Some(v)) => format!("{u}|{v}"),
-            (Some(u), None) => u.clone(),
-            _ => String::new(),
-        };
         let mut push = |note: StatusNote| {
             if !notes.contains(&note) {
                 notes.push(note);
@@ -1127,7 +1102,7 @@ impl Engine<'_> {
             push(StatusNote {
                 status,
                 resource_type: "ValueSet",
-                canonical: canonical(&vs.url, &vs.version),
+                canonical: vs.canonical().unwrap_or_default(),
             });
         }
         let referrer = (
@@ -1154,10 +1129,7 @@ impl Engine<'_> {
                         push(StatusNote {
                             status,
                             resource_type: "CodeSystem",
-                            canonical: match cs.version_opt() {
-                                Some(v) => format!("{}|{v}", cs.url),
-                                None => cs.url.clone(),
-                            },
+                            canonical: cs.canonical(),
                         });
                     }
                 }
