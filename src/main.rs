@@ -50,13 +50,29 @@ enum Command {
         #[arg(long, env = "NOMEN_CACHE_ENTRIES", default_value_t = 50_000)]
         cache_entries: usize,
     },
-    /// Import FHIR CodeSystem, ValueSet and ConceptMap resources.
+    /// Import terminology: FHIR resources, LOINC, ICD-10 (ClaML) and CSV classifiers.
     ///
-    /// Accepts JSON resources, Bundles, ndjson files, directories of these, and FHIR npm
-    /// packages (.tgz). All paths load in one transaction: on a fatal error nothing is
-    /// written. Resources that cannot be understood are listed as rejected.
+    /// Each path is recognised by its content:
+    ///   - FHIR CodeSystem, ValueSet and ConceptMap resources: JSON resources, Bundles,
+    ///     ndjson files and FHIR npm packages (.tgz);
+    ///   - a LOINC release: a directory or .zip holding LoincTable/Loinc.csv (with its
+    ///     parts, answer lists, multiaxial hierarchy and linguistic variants);
+    ///   - a ClaML file (.xml): ICD-10 or a national modification or translation;
+    ///   - a national classifier in Nomen's CSV layout (.csv with a '# url:' preamble;
+    ///     see fixtures/classifiers/README.md);
+    ///   - a directory of any of these.
     ///
-    /// Example: nomen import --db nomen.db hl7.terminology.r4-7.0.1.tgz
+    /// All paths load in one transaction: on a fatal error nothing is written. Resources
+    /// or rows that cannot be understood are listed as rejected, with file and line. A
+    /// new version of a code system is stored beside the versions already loaded.
+    ///
+    /// Examples:
+    ///   nomen import --db nomen.db hl7.terminology.r4-7.0.1.tgz
+    ///   nomen import --db nomen.db Loinc_2.78.zip
+    ///   nomen import --db nomen.db --version 2.78-lt Loinc_2.78_national/
+    ///   nomen import --db nomen.db icd102019en.xml
+    ///   nomen import --db nomen.db specimen-type-2.0.0.csv
+    #[command(verbatim_doc_comment)]
     Import {
         /// SQLite database file (created if missing).
         #[arg(long, env = "NOMEN_DB", default_value = "nomen.db")]
@@ -64,6 +80,15 @@ enum Command {
         /// Write nothing if any resource is rejected.
         #[arg(long)]
         strict: bool,
+        /// Version to give a LOINC or ClaML release (default: the one it states).
+        #[arg(long)]
+        version: Option<String>,
+        /// Code system URL to give a ClaML release (default: http://hl7.org/fhir/sid/icd-10).
+        #[arg(long)]
+        system: Option<String>,
+        /// Mark the LOINC or ClaML code system as licensed content.
+        #[arg(long)]
+        licensed: bool,
         /// Files, directories or packages to import.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -94,7 +119,23 @@ fn main() -> ExitCode {
             no_fixtures,
             cache_entries,
         }),
-        Command::Import { db, strict, paths } => run_import(&db, &paths, strict),
+        Command::Import {
+            db,
+            strict,
+            version,
+            system,
+            licensed,
+            paths,
+        } => run_import(
+            &db,
+            &paths,
+            &ImportOptions {
+                strict,
+                version,
+                system,
+                licensed,
+            },
+        ),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -147,7 +188,11 @@ fn warn_development_mode(addr: SocketAddr) {
     );
 }
 
-fn run_import(db: &std::path::Path, paths: &[PathBuf], strict: bool) -> Result<(), AnyError> {
+fn run_import(
+    db: &std::path::Path,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+) -> Result<(), AnyError> {
     for path in paths {
         if !path.exists() {
             return Err(format!("{}: no such file or directory", path.display()).into());
@@ -157,8 +202,10 @@ fn run_import(db: &std::path::Path, paths: &[PathBuf], strict: bool) -> Result<(
     let progress = if console_is_terminal() {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} resources read [{elapsed}] {wide_msg}")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{spinner} {pos} resources and rows read [{elapsed}] {wide_msg}",
+            )
+            .expect("valid template"),
         );
         bar.enable_steady_tick(Duration::from_millis(100));
         bar
@@ -166,7 +213,7 @@ fn run_import(db: &std::path::Path, paths: &[PathBuf], strict: bool) -> Result<(
         ProgressBar::hidden()
     };
     let started = Instant::now();
-    let report = import::import_paths(&store, paths, &ImportOptions { strict }, &progress)?;
+    let report = import::import_paths(&store, paths, options, &progress)?;
     progress.finish_and_clear();
     print!("{}", report.summary());
     println!(

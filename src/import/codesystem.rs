@@ -115,6 +115,7 @@ pub fn convert(resource: &Value) -> Result<CodeSystemLoad, String> {
         date: str_field(resource, "date"),
         experimental: bool_field(resource, "experimental"),
         standards_status: super::fhir_json::standards_status(resource),
+        licensed: false,
         concept_count: concepts.len() as i64,
         properties,
     };

@@ -5,12 +5,21 @@
 //! unreadable file, a database failure) leaves the database exactly as it was. A resource
 //! that cannot be understood is *rejected* — listed with its origin and reason — and the
 //! rest still load; resource types that are not terminology are *skipped* and counted.
+//!
+//! Besides FHIR resources, a path may be a terminology release in its own format, told
+//! apart by its content (see [`detect`]): a LOINC release (directory or `.zip`), a ClaML
+//! file (ICD-10 and its national variants), or a national classifier in Nomen's CSV layout.
 
+pub mod claml;
+pub mod classifier;
 mod closure;
 mod codesystem;
 mod conceptmap;
 mod fhir_json;
+pub mod loinc;
+mod release;
 mod source;
+mod table;
 pub mod valueset;
 
 use std::collections::BTreeMap;
@@ -37,6 +46,16 @@ pub enum ImportError {
     Store(#[from] StoreError),
     #[error("{rejected} resource(s) rejected and --strict given; nothing was imported")]
     Strict { rejected: usize },
+    /// A release file that cannot be read as its format requires, with where it broke.
+    #[error("{origin}:{line}: {reason}")]
+    Format {
+        origin: String,
+        line: u64,
+        reason: String,
+    },
+    /// Options that do not fit what is being imported.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl ImportError {
@@ -102,6 +121,13 @@ impl ImportReport {
 pub struct ImportOptions {
     /// Refuse the whole import (write nothing) if any resource is rejected.
     pub strict: bool,
+    /// The version to give a LOINC or ClaML release, instead of the one it states or
+    /// implies (e.g. a national LOINC edition beside the international one).
+    pub version: Option<String>,
+    /// The code system URL to give a ClaML release (default: WHO ICD-10's).
+    pub system: Option<String>,
+    /// Mark the code systems of LOINC and ClaML releases as licensed content.
+    pub licensed: bool,
 }
 
 /// Imports every path into the store in one transaction, reporting progress on `progress`
@@ -116,7 +142,7 @@ pub fn import_paths(
         let mut report = ImportReport::default();
         for path in paths {
             progress.set_message(path.display().to_string());
-            import_into(txn, path, &mut report, progress)?;
+            import_path(txn, path, options, &mut report, progress)?;
         }
         if options.strict && !report.rejected.is_empty() {
             return Err(ImportError::Strict {
@@ -127,8 +153,170 @@ pub fn import_paths(
     })
 }
 
-/// Imports one path inside an open write transaction (used by the first-start bootstrap
-/// and by [`import_paths`]).
+/// What kind of source a path is, told from its content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceFormat {
+    /// FHIR resources: JSON, Bundle, ndjson, npm package.
+    Fhir,
+    /// A LOINC release directory or `.zip`.
+    Loinc,
+    /// A ClaML file.
+    Claml,
+    /// A national classifier CSV file.
+    Classifier,
+    /// A directory of any of these.
+    Directory,
+}
+
+/// Tells what `path` holds: a LOINC release (a directory or `.zip` with
+/// `LoincTable/Loinc.csv`), a ClaML file (`<ClaML` near its start), a classifier CSV (a
+/// `# url:` preamble), a directory of sources, or FHIR resources.
+pub fn detect(path: &Path) -> Result<SourceFormat, ImportError> {
+    let lower = path.to_string_lossy().to_ascii_lowercase();
+    if path.is_dir() {
+        let files = release::ReleaseFiles::open(path)?;
+        return Ok(if loinc::is_release(&files) {
+            SourceFormat::Loinc
+        } else {
+            SourceFormat::Directory
+        });
+    }
+    if lower.ends_with(".zip") {
+        let files = release::ReleaseFiles::open(path)?;
+        if loinc::is_release(&files) {
+            return Ok(SourceFormat::Loinc);
+        }
+        return Err(ImportError::Usage(format!(
+            "{}: a .zip that is not a LOINC release (no LoincTable/Loinc.csv)",
+            path.display()
+        )));
+    }
+    if lower.ends_with(".xml") || lower.ends_with(".csv") {
+        let mut head = vec![0u8; 4096];
+        let mut file = std::fs::File::open(path).map_err(|e| ImportError::io(path, e))?;
+        let n = std::io::Read::read(&mut file, &mut head).map_err(|e| ImportError::io(path, e))?;
+        head.truncate(n);
+        if lower.ends_with(".xml") && claml::is_claml(&head) {
+            return Ok(SourceFormat::Claml);
+        }
+        if lower.ends_with(".csv") && classifier::is_classifier(&head) {
+            return Ok(SourceFormat::Classifier);
+        }
+    }
+    Ok(SourceFormat::Fhir)
+}
+
+/// Imports one path of any supported format inside an open write transaction.
+pub fn import_path(
+    txn: &mut WriteTxn,
+    path: &Path,
+    options: &ImportOptions,
+    report: &mut ImportReport,
+    progress: &ProgressBar,
+) -> Result<(), ImportError> {
+    let release_option = |name: &str| {
+        ImportError::Usage(format!(
+            "{}: {name} applies to LOINC and ClaML releases only",
+            path.display()
+        ))
+    };
+    match detect(path)? {
+        SourceFormat::Fhir => {
+            if options.system.is_some() {
+                return Err(release_option("--system"));
+            }
+            import_into(txn, path, report, progress)
+        }
+        SourceFormat::Directory => {
+            let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| ImportError::io(path, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                    let lower = name.to_ascii_lowercase();
+                    !name.starts_with('.')
+                        && (p.is_dir()
+                            || [".json", ".ndjson", ".tgz", ".tar.gz", ".csv", ".xml"]
+                                .iter()
+                                .any(|ext| lower.ends_with(ext)))
+                })
+                .collect();
+            entries.sort();
+            for entry in entries {
+                let lower = entry.to_string_lossy().to_ascii_lowercase();
+                let format = detect(&entry)?;
+                // A stray CSV or XML file in a directory of resources is not an error.
+                if format == SourceFormat::Fhir
+                    && (lower.ends_with(".csv") || lower.ends_with(".xml"))
+                {
+                    *report.skipped.entry("CSV/XML file".into()).or_default() += 1;
+                    continue;
+                }
+                import_path(txn, &entry, options, report, progress)?;
+            }
+            Ok(())
+        }
+        SourceFormat::Loinc => {
+            if options.system.is_some() {
+                return Err(release_option("--system"));
+            }
+            let files = release::ReleaseFiles::open(path)?;
+            let mut rejected = Vec::new();
+            let release = loinc::read(&files, options.version.as_deref(), progress, &mut rejected)?;
+            report.rejected.extend(rejected);
+            let mut code_system = release.code_system;
+            code_system.meta.licensed = options.licensed;
+            put_release_code_system(txn, &code_system, report)?;
+            for vs in &release.value_sets {
+                import_resource(txn, &files.describe("AnswerList.csv"), vs, report)?;
+            }
+            Ok(())
+        }
+        SourceFormat::Claml => {
+            let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
+            progress.set_message(path.display().to_string());
+            let mut code_system = claml::read(
+                path,
+                &bytes,
+                options.system.as_deref(),
+                options.version.as_deref(),
+            )?;
+            code_system.meta.licensed = options.licensed;
+            put_release_code_system(txn, &code_system, report)
+        }
+        SourceFormat::Classifier => {
+            if options.system.is_some() || options.version.is_some() {
+                return Err(ImportError::Usage(format!(
+                    "{}: a classifier states its url and version in its own preamble",
+                    path.display()
+                )));
+            }
+            let bytes = std::fs::read(path).map_err(|e| ImportError::io(path, e))?;
+            let mut rejected = Vec::new();
+            let classifier = classifier::read(path, &bytes, &mut rejected)?;
+            report.rejected.extend(rejected);
+            let mut code_system = classifier.code_system;
+            code_system.meta.licensed = classifier.licensed || options.licensed;
+            put_release_code_system(txn, &code_system, report)
+        }
+    }
+}
+
+fn put_release_code_system(
+    txn: &mut WriteTxn,
+    load: &crate::model::CodeSystemLoad,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    if txn.put_code_system(load)? == WriteOutcome::Replaced {
+        report.replaced += 1;
+    }
+    report.concepts += load.concepts.len();
+    *report.loaded.entry("CodeSystem".into()).or_default() += 1;
+    Ok(())
+}
+
+/// Imports FHIR resources from one path inside an open write transaction (used by the
+/// first-start bootstrap and by [`import_path`]).
 pub fn import_into(
     txn: &mut WriteTxn,
     path: &Path,

@@ -35,6 +35,10 @@ pub struct CodeSystemMeta {
     pub experimental: Option<bool>,
     /// The `structuredefinition-standards-status` extension (deprecated, withdrawn, ...).
     pub standards_status: Option<String>,
+    /// Whether the content may only be served to institutions holding a licence that
+    /// covers it (SNOMED CT always; national classifiers by their publisher's say).
+    #[serde(default)]
+    pub licensed: bool,
     pub concept_count: i64,
     pub properties: Vec<PropertyDef>,
 }

@@ -88,7 +88,7 @@ impl<'c> ReadTxn<'c> {
         let mut stmt = self.conn.prepare(
             "SELECT id, resource_id, url, version, name, title, status, content,
                     hierarchy_meaning, case_sensitive, value_set, language, supplements,
-                    concept_count, date, experimental, standards_status
+                    concept_count, date, experimental, standards_status, licensed
              FROM code_system ORDER BY url, version",
         )?;
         let mut systems = stmt
@@ -111,6 +111,7 @@ impl<'c> ReadTxn<'c> {
                     date: r.get(14)?,
                     experimental: r.get(15)?,
                     standards_status: r.get(16)?,
+                    licensed: r.get(17)?,
                     properties: Vec::new(),
                 })
             })?
@@ -384,6 +385,8 @@ impl<'c> ReadTxn<'c> {
 
     /// Ids of the concepts of a code system with a property `code` whose stored value is
     /// `value` (any value when `None`).
+    /// (A Coding-valued property matches by its code or its display, so a LOINC filter
+    /// may say `SCALE_TYP = LP7753-9` or `SCALE_TYP = Qn`.)
     pub fn ids_with_property(
         &self,
         cs_id: i64,
@@ -392,7 +395,8 @@ impl<'c> ReadTxn<'c> {
     ) -> Result<Vec<i64>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT DISTINCT p.concept_id FROM concept_property p JOIN concept c ON c.id = p.concept_id
-             WHERE c.cs_id = ?1 AND p.code = ?2 AND (?3 IS NULL OR p.value = ?3)
+             WHERE c.cs_id = ?1 AND p.code = ?2
+               AND (?3 IS NULL OR p.value = ?3 OR (p.type = 'Coding' AND p.display = ?3))
              ORDER BY p.concept_id",
         )?;
         let rows = stmt.query_map(params![cs_id, code, value], |r| r.get(0))?;

@@ -172,4 +172,8 @@ ALTER TABLE code_system ADD COLUMN standards_status TEXT;
 ALTER TABLE designation ADD COLUMN extensions TEXT;
 ALTER TABLE concept ADD COLUMN extensions TEXT;
 "#,
+    // 7: code systems whose content needs a licence (SNOMED CT, licensed classifiers).
+    r#"
+ALTER TABLE code_system ADD COLUMN licensed INTEGER NOT NULL DEFAULT 0;
+"#,
 ];

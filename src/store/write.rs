@@ -85,8 +85,9 @@ impl<'c> WriteTxn<'c> {
         self.tx.execute(
             "INSERT INTO code_system (resource_id, url, version, name, title, status, content,
                  hierarchy_meaning, case_sensitive, value_set, language, supplements,
-                 concept_count, resource, date, experimental, standards_status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                 concept_count, resource, date, experimental, standards_status, licensed)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18)",
             params![
                 resource_id,
                 meta.url,
@@ -105,6 +106,7 @@ impl<'c> WriteTxn<'c> {
                 meta.date,
                 meta.experimental,
                 meta.standards_status,
+                meta.licensed,
             ],
         )?;
         let cs_id = self.tx.last_insert_rowid();

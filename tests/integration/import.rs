@@ -59,7 +59,10 @@ fn rejected_resources_are_reported_and_strict_mode_writes_nothing() {
     let strict = import_paths(
         &store,
         &paths,
-        &ImportOptions { strict: true },
+        &ImportOptions {
+            strict: true,
+            ..ImportOptions::default()
+        },
         &ProgressBar::hidden(),
     );
     assert!(strict.is_err());

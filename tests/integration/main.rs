@@ -6,6 +6,7 @@ mod codesystem_ops;
 mod errors;
 mod import;
 mod package;
+mod releases;
 mod resources;
 mod support;
 mod translate;

@@ -221,9 +221,12 @@ fn property_filter(
                 .properties(c.id)?
                 .into_iter()
                 .filter(|p| p.code == property)
-                .map(|p| match p.value {
-                    Value::Coding(coding) => coding.code.unwrap_or_default(),
-                    other => other.lexical(),
+                .flat_map(|p| match p.value {
+                    // A Coding matches by its code or its display.
+                    Value::Coding(coding) => {
+                        coding.code.into_iter().chain(coding.display).collect()
+                    }
+                    other => vec![other.lexical()],
                 })
                 .collect(),
         })

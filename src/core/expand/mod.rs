@@ -429,9 +429,14 @@ impl<'s> Engine<'s> {
         })
     }
 
-    /// The implicit value set of all codes of a code system: `{system}?fhir_vs`, or the
-    /// `CodeSystem.valueSet` a code system declares (when no such value set is stored).
+    /// The implicit value sets: all codes of a code system (`{system}?fhir_vs`, or the
+    /// `CodeSystem.valueSet` a code system declares, when no such value set is stored),
+    /// and LOINC's part value sets (`http://loinc.org/vs/LP…`: the LOINC terms under the
+    /// part in the multiaxial hierarchy).
     fn implicit_value_set(&self, url: &str, version: Option<&str>) -> Option<ValueSetDef> {
+        if let Some(part) = url.strip_prefix("http://loinc.org/vs/LP") {
+            return self.loinc_part_value_set(url, &format!("LP{part}"), version);
+        }
         let system = match url.strip_suffix("?fhir_vs") {
             Some(system) => system.to_string(),
             None => self
@@ -459,6 +464,51 @@ impl<'s> Engine<'s> {
                 include: vec![ConceptSet {
                     system: Some(system),
                     version: version.map(str::to_owned),
+                    ..ConceptSet::default()
+                }],
+                ..Compose::default()
+            }),
+        })
+    }
+
+    /// `http://loinc.org/vs/{LP}`: the terms (concepts with a `CLASSTYPE`, which parts and
+    /// answers lack) that descend from the part in the multiaxial hierarchy.
+    fn loinc_part_value_set(
+        &self,
+        url: &str,
+        part: &str,
+        version: Option<&str>,
+    ) -> Option<ValueSetDef> {
+        let loinc = self
+            .snap
+            .catalog
+            .resolve("http://loinc.org", version)
+            .ok()?;
+        self.snap.txn.concept(loinc.id, part).ok()??;
+        let filter = |property: &str, op: &str, value: &str| crate::model::FilterDef {
+            property: property.into(),
+            op: op.into(),
+            value: value.into(),
+        };
+        Some(ValueSetDef {
+            url: Some(url.to_string()),
+            version: version.map(str::to_owned),
+            name: Some(part.to_string()),
+            title: None,
+            status: Some("active".into()),
+            envelope: Default::default(),
+            standards_status: None,
+            parameters: Vec::new(),
+            contained: Vec::new(),
+            supplements: Vec::new(),
+            compose: Some(Compose {
+                include: vec![ConceptSet {
+                    system: Some("http://loinc.org".into()),
+                    version: version.map(str::to_owned),
+                    filters: vec![
+                        filter("concept", "descendent-of", part),
+                        filter("CLASSTYPE", "exists", "true"),
+                    ],
                     ..ConceptSet::default()
                 }],
                 ..Compose::default()
