@@ -115,7 +115,32 @@ pub fn read(
         .filter(|u| !u.is_empty())
         .cloned()
         .ok_or_else(|| fail(1, "the preamble has no '# url:' line".into()))?;
-    let version = meta.get("version").cloned().unwrap_or_default();
+    let version = meta
+        .get("version")
+        .filter(|v| !v.is_empty())
+        .cloned()
+        .ok_or_else(|| fail(1, "the preamble has no '# version:' line".into()))?;
+    // Every column that is not reserved or a translation must be declared.
+    let body = &text.as_bytes()[body_start..];
+    if let Some(Ok(header)) = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(body)
+        .records()
+        .next()
+    {
+        for column in header.iter().map(str::trim) {
+            let translation = column.starts_with("display:") || column.starts_with("definition:");
+            if !RESERVED.contains(&column)
+                && !translation
+                && !declared.iter().any(|p| p.code == column)
+            {
+                return Err(fail(
+                    preamble_lines + 1,
+                    format!("the column '{column}' is not declared by a '# property:' line"),
+                ));
+            }
+        }
+    }
     let licensed = match meta.get("licensed").map(|v| v.to_ascii_lowercase()) {
         None => false,
         Some(v) if v == "true" || v == "yes" => true,
@@ -135,7 +160,7 @@ pub fn read(
     let mut properties = declared.clone();
     for_each_row(
         &origin,
-        &text.as_bytes()[body_start..],
+        body,
         preamble_lines,
         &["code", "display"],
         rejected,
@@ -196,18 +221,10 @@ pub fn read(
                     });
                     continue;
                 }
-                let type_ = match properties.iter().find(|p| p.code == column) {
-                    Some(p) => p.type_,
-                    None => {
-                        properties.push(PropertyDef {
-                            code: column.to_string(),
-                            uri: None,
-                            type_: PropertyType::String,
-                            description: None,
-                        });
-                        PropertyType::String
-                    }
-                };
+                let type_ = properties
+                    .iter()
+                    .find(|p| p.code == column)
+                    .map_or(PropertyType::String, |p| p.type_);
                 let value = typed(type_, value, &url)
                     .map_err(|reason| format!("the column '{column}': {reason}"))?;
                 concept.properties.push(PropertyValue {

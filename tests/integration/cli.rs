@@ -57,6 +57,9 @@ fn help_explains_each_command_with_an_example() {
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        assert!(text.contains("Example: nomen"), "{sub}: {text}");
+        assert!(
+            text.contains("Example") && text.contains(&format!("nomen {sub} ")),
+            "{sub}: {text}"
+        );
     }
 }

@@ -667,15 +667,35 @@ fn release_errors_name_the_file_and_line() {
     let csv = dir.path().join("no-display.csv");
     std::fs::write(
         &csv,
-        "# url: https://example.org/cs/y\ncode,name\nA,Alpha\n",
+        "# url: https://example.org/cs/y\n# version: 1\ncode\nA\n",
     )
     .unwrap();
     let (ok, _, stderr) = run(&csv);
     assert!(!ok);
     assert!(
-        stderr.contains("no-display.csv:2: the header row has no column 'display'"),
+        stderr.contains("no-display.csv:3: the header row has no column 'display'"),
         "{stderr}"
     );
+    // An undeclared extra column, and a missing version, stop it too.
+    std::fs::write(
+        &csv,
+        "# url: https://example.org/cs/y\n# version: 1\ncode,display,colour\nA,Alpha,red\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = run(&csv);
+    assert!(!ok);
+    assert!(
+        stderr.contains("no-display.csv:3: the column 'colour' is not declared"),
+        "{stderr}"
+    );
+    std::fs::write(
+        &csv,
+        "# url: https://example.org/cs/y\ncode,display\nA,Alpha\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = run(&csv);
+    assert!(!ok);
+    assert!(stderr.contains("no '# version:' line"), "{stderr}");
 
     // A LOINC release whose term has a wrong check digit: that row is rejected.
     let release = dir.path().join("Loinc_9.99");
