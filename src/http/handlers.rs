@@ -23,6 +23,13 @@ use crate::fhir::valueset as fhir_valueset;
 use crate::fhir::{capability, FhirError, OperationInput, Problem};
 
 /// `GET /healthz`: liveness, no database work.
+/// `/docs` → `/docs/`, where the Swagger UI lives (its assets load relative to it).
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}
+
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -5,6 +5,7 @@
 mod cache;
 mod handlers;
 mod negotiate;
+pub mod openapi;
 mod respond;
 
 use std::net::TcpListener;
@@ -65,8 +66,17 @@ pub fn start(
         cache,
         expansion_limit: settings.expansion_limit,
     });
-    let mut server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-        .listen(listener)?;
+    let api = openapi::document();
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .service(
+                utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()),
+            )
+            .route("/docs", web::get().to(handlers::docs_redirect))
+            .configure(routes)
+    })
+    .listen(listener)?;
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
