@@ -46,6 +46,24 @@ pub struct Terminology {
     pub expansions: ExpansionCache,
 }
 
+/// The store's readiness: each check's value or why it failed.
+#[derive(Debug, Clone)]
+pub struct Readiness {
+    /// The content generation a snapshot read.
+    pub database: Result<i64, String>,
+    /// The file's schema version.
+    pub schema_version: Result<i64, String>,
+    /// The schema version this binary writes.
+    pub schema_expected: i64,
+}
+
+impl Readiness {
+    /// Every check passed.
+    pub fn ready(&self) -> bool {
+        self.database.is_ok() && self.schema_version.as_ref().ok() == Some(&self.schema_expected)
+    }
+}
+
 /// One consistent view for one request: a read transaction and its catalogue.
 pub struct Snapshot<'c> {
     pub txn: ReadTxn<'c>,
@@ -66,6 +84,18 @@ impl Terminology {
     /// The underlying store (for imports and administration).
     pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// Whether the store can answer: the database opens a snapshot, and its schema is the
+    /// one this binary writes (what `/readyz` reports).
+    pub fn readiness(&self) -> Readiness {
+        let database = self.generation().map_err(|e| e.to_string());
+        let schema_version = self.store.file_schema_version().map_err(|e| e.to_string());
+        Readiness {
+            database,
+            schema_version,
+            schema_expected: crate::store::schema_version(),
+        }
     }
 
     /// The store's current content generation (one small query).

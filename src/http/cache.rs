@@ -12,7 +12,7 @@
 //! Only successful answers are cached, keyed by everything that can change them: method,
 //! path and query, the negotiation headers, and a POST body.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
@@ -41,6 +41,8 @@ pub struct Cached {
 pub struct ResponseCache {
     entries: Cache<Vec<u8>, Cached>,
     generation: AtomicI64,
+    hits: AtomicU64,
+    misses: AtomicU64,
 }
 
 impl ResponseCache {
@@ -49,6 +51,8 @@ impl ResponseCache {
         Arc::new(ResponseCache {
             entries: Cache::new(capacity.max(1)),
             generation: AtomicI64::new(-1),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
         })
     }
 
@@ -80,8 +84,25 @@ impl ResponseCache {
 
     /// A cached response still valid at the current generation.
     pub fn get(&self, key: &[u8]) -> Option<Cached> {
-        let hit = self.entries.get(key)?;
-        (hit.generation == self.generation.load(Ordering::Acquire)).then_some(hit)
+        let hit = self
+            .entries
+            .get(key)
+            .filter(|hit| hit.generation == self.generation.load(Ordering::Acquire));
+        let counter = if hit.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        hit
+    }
+
+    /// Lookups so far: `(hits, misses)`, for `/metrics`.
+    pub fn counts(&self) -> (u64, u64) {
+        (
+            self.hits.load(Ordering::Relaxed),
+            self.misses.load(Ordering::Relaxed),
+        )
     }
 
     /// Remembers a response produced from a snapshot at `cached.generation`.

@@ -22,7 +22,6 @@ use crate::fhir::resources as fhir_resources;
 use crate::fhir::valueset as fhir_valueset;
 use crate::fhir::{capability, FhirError, OperationInput, Problem};
 
-/// `GET /healthz`: liveness, no database work.
 /// `/docs` → `/docs/`, where the Swagger UI lives (its assets load relative to it).
 pub async fn docs_redirect() -> HttpResponse {
     HttpResponse::Found()
@@ -30,6 +29,7 @@ pub async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// `GET /healthz`: liveness, no database work.
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -5,6 +5,7 @@
 mod cache;
 mod handlers;
 mod negotiate;
+pub mod observe;
 pub mod openapi;
 mod respond;
 
@@ -47,6 +48,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub cache: Arc<cache::ResponseCache>,
     pub expansion_limit: usize,
+    pub metrics: Arc<observe::Metrics>,
 }
 
 /// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
@@ -65,11 +67,13 @@ pub fn start(
         max_body_bytes: settings.max_body_bytes,
         cache,
         expansion_limit: settings.expansion_limit,
+        metrics: observe::Metrics::new(),
     });
     let api = openapi::document();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(observe::observe))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()),
             )
@@ -86,6 +90,8 @@ pub fn start(
 /// The route table.
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(handlers::healthz))
+        .route("/readyz", web::get().to(observe::readyz))
+        .route("/metrics", web::get().to(observe::metrics))
         .route("/fhir/metadata", web::get().to(handlers::metadata))
         .route("/fhir/{type}", web::route().to(handlers::type_level))
         .route(

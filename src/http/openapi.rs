@@ -253,30 +253,35 @@ pub fn document() -> OpenApi {
     let mut paths = PathsBuilder::new();
     paths = paths.path(
         "/healthz",
-        PathItem::new(
-            HttpMethod::Get,
-            OperationBuilder::new()
-                .tag("Service")
-                .summary(Some("Liveness"))
-                .description(Some("Answers 200 `ok` without touching the database."))
-                .operation_id(Some("healthz"))
-                .responses(
-                    ResponsesBuilder::new()
-                        .response(
-                            "200",
-                            ResponseBuilder::new()
-                                .description("The server is alive")
-                                .content(
-                                    "text/plain",
-                                    ContentBuilder::new()
-                                        .schema(Some(
-                                            ObjectBuilder::new().schema_type(Type::String),
-                                        ))
-                                        .build(),
-                                ),
-                        )
-                        .build(),
-                ),
+        service_endpoint(
+            "healthz",
+            "Liveness",
+            "Answers 200 `{\"status\":\"ok\"}` without touching the database.",
+            &[("200", "The server is alive", "application/json")],
+        ),
+    );
+    paths = paths.path(
+        "/readyz",
+        service_endpoint(
+            "readyz",
+            "Readiness",
+            "200 when the database opens a snapshot and its schema is the one this binary \
+             writes, else 503; each check is listed in `checks`. Client certificate revocation \
+             lists are checked only when TLS is configured.",
+            &[
+                ("200", "Ready", "application/json"),
+                ("503", "Not ready: a check failed", "application/json"),
+            ],
+        ),
+    );
+    paths = paths.path(
+        "/metrics",
+        service_endpoint(
+            "metrics",
+            "Prometheus metrics",
+            "Request counts and latency histograms per operation, response cache hits and \
+             misses, read pool usage and the loaded content, in the Prometheus text format.",
+            &[("200", "The metrics", "text/plain; version=0.0.4")],
         ),
     );
     paths = paths.path(
@@ -475,6 +480,41 @@ pub fn document_json() -> String {
     let mut text = document().to_pretty_json().expect("OpenAPI serialises");
     text.push('\n');
     text
+}
+
+/// A GET endpoint outside FHIR (health, readiness, metrics): JSON status objects or text.
+fn service_endpoint(
+    id: &str,
+    summary: &str,
+    description: &str,
+    responses: &[(&str, &str, &str)],
+) -> PathItem {
+    let mut built = ResponsesBuilder::new();
+    for (status, text, content_type) in responses {
+        let schema = if content_type.starts_with("application/json") {
+            ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .property("status", ObjectBuilder::new().schema_type(Type::String))
+        } else {
+            ObjectBuilder::new().schema_type(Type::String)
+        };
+        built = built.response(
+            *status,
+            ResponseBuilder::new().description(*text).content(
+                *content_type,
+                ContentBuilder::new().schema(Some(schema)).build(),
+            ),
+        );
+    }
+    PathItem::new(
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .tag("Service")
+            .summary(Some(summary))
+            .description(Some(description))
+            .operation_id(Some(id))
+            .responses(built.build()),
+    )
 }
 
 fn op_id(op: &OperationSpec) -> String {

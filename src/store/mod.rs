@@ -90,6 +90,23 @@ impl Store {
         &self.path
     }
 
+    /// The read pool's connections: `(open, idle, maximum)`, for metrics.
+    pub fn pool_state(&self) -> (u32, u32, u32) {
+        let state = self.pool.state();
+        (
+            state.connections,
+            state.idle_connections,
+            self.pool.max_size(),
+        )
+    }
+
+    /// The schema version of the file as it is now (`PRAGMA user_version`), read on a
+    /// pooled connection: readiness checks that it is the one this binary writes.
+    pub fn file_schema_version(&self) -> Result<i64> {
+        let conn = self.pool.get()?;
+        Ok(conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
     /// Starts a read snapshot on a pooled connection.
     pub fn read(&self) -> Result<ReadTxn<'static>> {
         ReadTxn::begin(self.pool.get()?)

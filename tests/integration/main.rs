@@ -5,6 +5,7 @@ mod cli;
 mod codesystem_ops;
 mod errors;
 mod import;
+mod observe;
 mod openapi;
 mod package;
 mod releases;
