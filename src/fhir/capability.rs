@@ -4,6 +4,7 @@
 
 use serde_json::{json, Value};
 
+use super::operation_definitions::definition_url;
 use crate::core::Catalog;
 
 /// Software version reported in the capability statements.
@@ -16,7 +17,8 @@ pub struct OperationSpec {
     pub resource: &'static str,
     /// The operation name without `$`.
     pub name: &'static str,
-    /// Canonical of the OperationDefinition it implements.
+    /// Canonical of the (HL7) OperationDefinition it implements: the `base` of the
+    /// definition this server publishes for it.
     pub definition: &'static str,
 }
 
@@ -140,13 +142,13 @@ fn feature(definition: &str, value: Value) -> Value {
 }
 
 pub fn capability_statement(base: &str) -> Value {
-    let resources: Vec<Value> = RESOURCES
+    let mut resources: Vec<Value> = RESOURCES
         .iter()
         .map(|(name, params)| {
             let operations: Vec<Value> = OPERATIONS
                 .iter()
                 .filter(|o| o.resource == *name)
-                .map(|o| json!({"name": o.name, "definition": o.definition}))
+                .map(|o| json!({"name": o.name, "definition": definition_url(base, o)}))
                 .collect();
             let mut r = json!({
                 "type": name,
@@ -159,6 +161,11 @@ pub fn capability_statement(base: &str) -> Value {
             r
         })
         .collect();
+    // The definitions of the operations above, published by this server.
+    resources.push(json!({
+        "type": "OperationDefinition",
+        "interaction": [{"code": "read"}],
+    }));
     json!({
         "resourceType": "CapabilityStatement",
         "id": "nomen",
@@ -191,7 +198,7 @@ pub fn capability_statement(base: &str) -> Value {
             "operation": OPERATIONS
                 .iter()
                 .filter(|o| o.resource.is_empty())
-                .map(|o| json!({"name": o.name, "definition": o.definition}))
+                .map(|o| json!({"name": o.name, "definition": definition_url(base, o)}))
                 .collect::<Vec<_>>(),
         }],
     })

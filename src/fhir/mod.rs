@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod capability;
 pub mod conceptmap;
 pub mod format;
+pub mod operation_definitions;
 pub mod operations;
 pub mod outcome;
 pub mod params;

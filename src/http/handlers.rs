@@ -74,6 +74,21 @@ pub async fn type_level(
     })
 }
 
+/// `GET /fhir/OperationDefinition/{id}`: the definition of an operation this server
+/// implements, as published in `fhir-profiles/`.
+pub async fn operation_definition(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let id = path.into_inner();
+    with_rendering(&req, |rendering| {
+        let base = negotiate::base_url(&req);
+        let result = crate::fhir::operation_definitions::by_id(&base, &id).ok_or_else(|| {
+            FhirError::from(core::CoreError::not_found(format!(
+                "OperationDefinition/{id} is not known"
+            )))
+        });
+        respond(rendering, result)
+    })
+}
+
 /// `/fhir/{type}/{id}`: read (GET), or a type-level operation when `id` is `$name`.
 pub async fn instance_level(
     req: HttpRequest,

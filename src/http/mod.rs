@@ -93,6 +93,10 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/readyz", web::get().to(observe::readyz))
         .route("/metrics", web::get().to(observe::metrics))
         .route("/fhir/metadata", web::get().to(handlers::metadata))
+        .route(
+            "/fhir/OperationDefinition/{id}",
+            web::get().to(handlers::operation_definition),
+        )
         .route("/fhir/{type}", web::route().to(handlers::type_level))
         .route(
             "/fhir/{type}/{id}",

@@ -299,6 +299,20 @@ pub fn document() -> OpenApi {
             ),
         ),
     );
+    let mut definition = fhir_operation(
+        "Capabilities",
+        "read-OperationDefinition",
+        "Read the definition of an operation this server implements",
+        "Each operation listed in the CapabilityStatement links its OperationDefinition here: the parameters this server takes and answers, extension parameters (`tx-resource`, version rules) included.",
+        &[],
+        "OperationDefinition",
+        None,
+    );
+    definition.parameters = Some(vec![id_parameter("CodeSystem-lookup")]);
+    paths = paths.path(
+        "/fhir/OperationDefinition/{id}",
+        PathItem::new(HttpMethod::Get, definition),
+    );
     for (resource, search_params) in RESOURCES {
         let query: Vec<QueryParam> = search_params
             .iter()
@@ -411,6 +425,7 @@ pub fn document() -> OpenApi {
         "ConceptMap",
         "Bundle",
         "CapabilityStatement",
+        "OperationDefinition",
     ] {
         components = components.schema(
             name,

@@ -222,3 +222,99 @@ fn swagger_ui_is_served_from_the_binary() {
     assert_eq!(r.status().as_u16(), 302);
     assert_eq!(r.headers()["location"], "/docs/");
 }
+
+/// Each operation of the CapabilityStatement links the OperationDefinition the server
+/// publishes; each is the committed `fhir-profiles/OperationDefinition-{id}.json`, and
+/// names every parameter the OpenAPI document offers for that operation.
+#[test]
+fn operation_definitions_are_published_linked_and_complete() {
+    let s = fixtures();
+    let caps = get(&format!("{}/metadata", s.base), &[]).json();
+    let mut linked: Vec<(String, String, String)> = Vec::new();
+    for op in caps["rest"][0]["operation"].as_array().unwrap() {
+        linked.push((
+            String::new(),
+            op["name"].as_str().unwrap().into(),
+            op["definition"].as_str().unwrap().into(),
+        ));
+    }
+    for resource in caps["rest"][0]["resource"].as_array().unwrap() {
+        for op in resource["operation"].as_array().into_iter().flatten() {
+            linked.push((
+                resource["type"].as_str().unwrap().into(),
+                op["name"].as_str().unwrap().into(),
+                op["definition"].as_str().unwrap().into(),
+            ));
+        }
+    }
+    assert!(linked.len() >= 9);
+    let doc = served();
+    let profiles = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fhir-profiles");
+    for (resource, name, definition) in &linked {
+        assert!(
+            definition.starts_with(&format!("{}/OperationDefinition/", s.base)),
+            "{definition}"
+        );
+        let r = get(definition, &[]);
+        assert_eq!(r.status, 200, "{definition}: {}", r.body);
+        let def = r.json();
+        assert_eq!(def["resourceType"], "OperationDefinition");
+        assert_eq!(def["code"], name.as_str());
+        assert_eq!(def["url"], definition.as_str());
+        assert!(def["base"]
+            .as_str()
+            .unwrap()
+            .starts_with("http://hl7.org/fhir/"));
+        let inputs: BTreeSet<&str> = def["parameter"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["use"] == "in")
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        if name != "closure" && name != "versions" {
+            assert!(inputs.contains("tx-resource"), "{name}: no tx-resource");
+        }
+        // Every query parameter the OpenAPI document offers is defined.
+        let path = if resource.is_empty() {
+            format!("/fhir/${name}")
+        } else {
+            format!("/fhir/{resource}/${name}")
+        };
+        for p in doc["paths"][&path]["get"]["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let pname = p["name"].as_str().unwrap();
+            assert!(
+                pname == "_format" || inputs.contains(pname),
+                "{path}: the OpenAPI parameter {pname} is not in the OperationDefinition"
+            );
+        }
+        // The published copy.
+        let id = def["id"].as_str().unwrap();
+        let file = profiles.join(format!("OperationDefinition-{id}.json"));
+        let text = r.body.replace(&s.base, "{base}");
+        let served_def: Value = serde_json::from_str(&text).unwrap();
+        if std::env::var("NOMEN_UPDATE_PROFILES").is_ok() {
+            std::fs::write(
+                &file,
+                serde_json::to_string_pretty(&served_def).unwrap() + "\n",
+            )
+            .unwrap();
+        }
+        let committed: Value = serde_json::from_str(
+            &std::fs::read_to_string(&file)
+                .unwrap_or_else(|_| panic!("{} is missing", file.display())),
+        )
+        .unwrap();
+        assert_eq!(
+            served_def, committed,
+            "{id} changed: run with NOMEN_UPDATE_PROFILES=1 and commit"
+        );
+    }
+    let r = get(&format!("{}/OperationDefinition/nope", s.base), &[]);
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["resourceType"], "OperationOutcome");
+}
