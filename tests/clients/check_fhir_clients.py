@@ -11,7 +11,7 @@ as two independent libraries see it.
              empty objects);
   4. invariant: the R4 constraints that an operation's answer can break and neither
              library evaluates (Parameters inv-1, ValueSet vsd-9/vsd-10, Bundle bdl-1/2,
-             ConceptMap cmd-1);
+             ConceptMap cmd-1, OperationDefinition opd-1/2/3);
 
 plus the HTTP basics a client relies on (the expected status and a FHIR Content-Type).
 Answers asked for with _format=xml are checked to be well-formed XML whose root element
@@ -206,6 +206,18 @@ class Checkers:
                     if "search" in e and t != "searchset":
                         errs.append(f"at {path}entry/{i}/search: bdl-2: entry.search only when a search")
                     res(e.get("resource"), f"{path}entry/{i}/resource/")
+            elif rt == "OperationDefinition":
+                def opd(plist, ppath):
+                    for i, prm in enumerate(plist or []):
+                        here = f"{ppath}/{i}({prm.get('name')})"
+                        if "type" not in prm and "part" not in prm:
+                            errs.append(f"at {here}: opd-1: either a type must be provided, or parts")
+                        if "searchType" in prm and prm.get("type") != "string":
+                            errs.append(f"at {here}: opd-2: a searchType only for type string")
+                        if "targetProfile" in prm and prm.get("type") not in ("Reference", "canonical"):
+                            errs.append(f"at {here}: opd-3: targetProfile only for Reference or canonical")
+                        opd(prm.get("part"), here + "/part")
+                opd(r.get("parameter"), f"{path}parameter")
             elif rt == "ConceptMap":
                 for gi, g in enumerate(r.get("group", [])):
                     for ei, el in enumerate(g.get("element", [])):
@@ -325,6 +337,10 @@ def self_test(c: Checkers):
         ("vsd-10: an expansion entry with a code but no system",
          {"resourceType": "ValueSet", "status": "active", "expansion": {
              "timestamp": "2020-01-01T00:00:00Z", "contains": [{"code": "a"}]}}, {"invariant"}),
+        ("opd-1: an OperationDefinition parameter with neither type nor parts",
+         {"resourceType": "OperationDefinition", "name": "x", "status": "active", "kind": "operation",
+          "code": "x", "system": False, "type": True, "instance": False,
+          "parameter": [{"name": "p", "use": "out", "min": 0, "max": "*"}]}, {"invariant"}),
         # the FHIRVersion enum stays closed after the 4.0.1 patch (see Checkers)
         ("CapabilityStatement.fhirVersion 9.9.9",
          {"resourceType": "CapabilityStatement", "status": "active", "date": "2020-01-01",
@@ -450,6 +466,15 @@ def requests_list():
                  {"name": "displayLanguage", "valueCode": "lt"},
                  {"name": "property", "valueCode": "designation"}),
           rtype="Parameters", check=has_param("designation")))
+    a(Req("$lookup POST tx-resource", "CodeSystem/$lookup", method="POST",
+          body=P({"name": "system", "valueUri": "http://example.org/cs/tx"}, {"name": "code", "valueCode": "b"},
+                 {"name": "property", "valueCode": "parent"},
+                 {"name": "tx-resource", "resource": {
+                     "resourceType": "CodeSystem", "url": "http://example.org/cs/tx", "version": "1",
+                     "status": "active", "content": "complete", "hierarchyMeaning": "is-a",
+                     "concept": [{"code": "a", "display": "A", "concept": [
+                         {"code": "b", "display": "B", "designation": [{"language": "lt", "value": "Bė"}]}]}]}}),
+          rtype="Parameters", check=has_param("display")))
     a(Req("LOINC $lookup lt", "CodeSystem/$lookup",
           [("system", LOINC), ("code", "26636-1"), ("displayLanguage", "lt")], rtype="Parameters",
           check=has_param("designation")))
@@ -655,15 +680,40 @@ def main():
 
     started = time.monotonic()
     c = Checkers(args.schema)
-    print(f"fhir.resources {fhir.resources.__version__} (FHIR {fhir.resources.__fhir_version__}), "
+    # (fhir.resources 6.2.2's own __version__ says "6.2.1": the distribution's version is the truth)
+    print(f"fhir.resources {importlib.metadata.version('fhir.resources')} (FHIR {fhir.resources.__fhir_version__}), "
           f"jsonschema {importlib.metadata.version('jsonschema')} "
           f"{c.validator_cls.__name__}, schema {c.schema_id}")
     if c.patches:
         print(f"schema workaround: added FHIRVersion '4.0.1' to the enum of {', '.join(c.patches)}")
     self_test(c)
 
+    reqs = requests_list()
+    # Every OperationDefinition the CapabilityStatement links to, JSON and XML.
+    base = args.base.rstrip("/")
+    try:
+        _, _, _, body = send(args.base, Req("metadata", "metadata"))
+        cs = json.loads(body)
+        defs = [o.get("definition") for rest in cs.get("rest", [])
+                for o in [op for res in rest.get("resource", []) for op in res.get("operation", [])]
+                + rest.get("operation", [])]
+    except Exception as e:
+        defs = []
+        print(f"FAIL could not read the CapabilityStatement's operations: {e}")
+    local = [d for d in defs if isinstance(d, str) and d.startswith(base + "/")]
+    if not local:
+        reqs.append(Req("OperationDefinitions linked from the CapabilityStatement", "metadata",
+                        rtype="CapabilityStatement",
+                        check=lambda doc: "the CapabilityStatement links to no OperationDefinition on this server"))
+    for i, d in enumerate(local):
+        path = d[len(base) + 1:]
+        reqs.append(Req(f"OperationDefinition {path.rsplit('/', 1)[-1]}", path, rtype="OperationDefinition"))
+        if i == 0:
+            reqs.append(Req(f"XML OperationDefinition {path.rsplit('/', 1)[-1]}", path, [("_format", "xml")],
+                            rtype="OperationDefinition", xml=True))
+
     passed = failed = resources = 0
-    for r in requests_list():
+    for r in reqs:
         desc = f"{r.method} {r.path}"
         try:
             url, status, ctype, body = send(args.base, r)

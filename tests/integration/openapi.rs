@@ -272,6 +272,21 @@ fn operation_definitions_are_published_linked_and_complete() {
             .filter(|p| p["use"] == "in")
             .map(|p| p["name"].as_str().unwrap())
             .collect();
+        // R4 opd-1: every parameter has a type or parts, at every level.
+        fn typed_or_parts(p: &Value, path: &str) {
+            let parts = p["part"].as_array();
+            assert!(
+                p.get("type").is_some() || parts.is_some_and(|a| !a.is_empty()),
+                "{path}: parameter {} has neither type nor parts",
+                p["name"]
+            );
+            for part in parts.into_iter().flatten() {
+                typed_or_parts(part, path);
+            }
+        }
+        for p in def["parameter"].as_array().unwrap() {
+            typed_or_parts(p, definition);
+        }
         if name != "closure" && name != "versions" {
             assert!(inputs.contains("tx-resource"), "{name}: no tx-resource");
         }
