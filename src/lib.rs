@@ -5,6 +5,7 @@
 //! The `nomen` binary (`src/main.rs`) is a thin command line over this library, and the
 //! integration tests start the same server through [`http::start`].
 
+pub mod backup;
 pub mod config;
 pub mod core;
 pub mod fhir;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
+use nomen::backup::Schedule;
 use nomen::config::ServeConfig;
 use nomen::core::Terminology;
 use nomen::http::HttpSettings;
@@ -60,6 +61,75 @@ enum Command {
         /// Responses kept in the operation response cache (0 disables it).
         #[arg(long, env = "NOMEN_CACHE_ENTRIES", default_value_t = 50_000)]
         cache_entries: usize,
+        /// Take encrypted backups into this directory on a schedule (needs --backup-key).
+        #[arg(long, env = "NOMEN_BACKUP_DIR", requires = "backup_key")]
+        backup_dir: Option<PathBuf>,
+        /// Key file of the scheduled backups (outside the backup directory).
+        #[arg(long, env = "NOMEN_BACKUP_KEY", requires = "backup_dir")]
+        backup_key: Option<PathBuf>,
+        /// How often to back up: 24h, 30m, 45s.
+        #[arg(long, env = "NOMEN_BACKUP_EVERY", default_value = "24h", value_parser = nomen::backup::parse_interval)]
+        backup_every: Duration,
+        /// Scheduled backups to keep (older ones are deleted; 0 keeps all).
+        #[arg(long, env = "NOMEN_BACKUP_KEEP", default_value_t = 14)]
+        backup_keep: usize,
+    },
+    /// Take an encrypted backup of the database, or verify one.
+    ///
+    /// The copy is consistent while the server runs (SQLite's online backup API), is
+    /// compressed and encrypted with AES-256-GCM under the key file, and is written as
+    /// nomen-<timestamp>.nbk with a manifest beside it (time, sizes, SHA-256, schema
+    /// version, row counts). The key file must not be inside the backup directory.
+    /// --verify decrypts a backup and checks its authentication tag, SHA-256 and SQLite
+    /// integrity without restoring it (the half-yearly restore test).
+    ///
+    /// Examples:
+    ///   nomen keygen --out /etc/nomen/backup.key
+    ///   nomen backup --db nomen.db --out /backups --key /etc/nomen/backup.key --keep 14
+    ///   nomen backup --verify /backups/nomen-20261201T020000000Z.nbk --key /etc/nomen/backup.key
+    #[command(verbatim_doc_comment)]
+    Backup {
+        /// SQLite database file to back up.
+        #[arg(long, env = "NOMEN_DB", default_value = "nomen.db")]
+        db: PathBuf,
+        /// Directory to write the backup into.
+        #[arg(long, required_unless_present = "verify")]
+        out: Option<PathBuf>,
+        /// Key file: 32 bytes, or 64 hexadecimal digits (see `nomen keygen`).
+        #[arg(long)]
+        key: PathBuf,
+        /// Backups to keep in the directory (older ones are deleted; 0 keeps all).
+        #[arg(long, default_value_t = 0)]
+        keep: usize,
+        /// Verify this backup file instead of taking one.
+        #[arg(long, conflicts_with = "out")]
+        verify: Option<PathBuf>,
+    },
+    /// Restore a backup over a database file, after every check has passed.
+    ///
+    /// Decrypts, verifies the authentication tag, the SHA-256 and SQLite's integrity
+    /// check, and only then replaces the target; a wrong key or an altered file is
+    /// refused and nothing is touched. Stop the server using the target first.
+    ///
+    /// Example: nomen restore --from /backups/nomen-20261201T020000000Z.nbk --key /etc/nomen/backup.key --db nomen.db
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Its key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The database file to replace.
+        #[arg(long)]
+        db: PathBuf,
+    },
+    /// Write a new random backup key file (mode 600; refuses to overwrite).
+    ///
+    /// Example: nomen keygen --out /etc/nomen/backup.key
+    Keygen {
+        /// The key file to create.
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Import terminology: FHIR resources, LOINC, ICD-10 (ClaML) and CSV classifiers.
     ///
@@ -125,14 +195,46 @@ fn main() -> ExitCode {
             max_body_bytes,
             no_fixtures,
             cache_entries,
-        } => serve(ServeConfig {
+            backup_dir,
+            backup_key,
+            backup_every,
+            backup_keep,
+        } => {
+            let backups = backup_dir.zip(backup_key).map(|(out_dir, key)| Schedule {
+                db: db.clone(),
+                out_dir,
+                key,
+                every: backup_every,
+                keep: backup_keep,
+            });
+            serve(
+                ServeConfig {
+                    db,
+                    addr,
+                    workers,
+                    max_body_bytes,
+                    no_fixtures,
+                    cache_entries,
+                },
+                backups,
+            )
+        }
+        Command::Backup {
             db,
-            addr,
-            workers,
-            max_body_bytes,
-            no_fixtures,
-            cache_entries,
-        }),
+            out,
+            key,
+            keep,
+            verify,
+        } => run_backup(&db, out.as_deref(), &key, keep, verify.as_deref()),
+        Command::Restore { from, key, db } => run_restore(&from, &key, &db),
+        Command::Keygen { out } => nomen::backup::BackupKey::generate(&out)
+            .map(|()| {
+                println!(
+                    "wrote a new backup key to {} (mode 600); keep it apart from the backups",
+                    out.display()
+                )
+            })
+            .map_err(Into::into),
         Command::Import {
             db,
             strict,
@@ -162,8 +264,11 @@ fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error>;
 
-fn serve(config: ServeConfig) -> Result<(), AnyError> {
+fn serve(config: ServeConfig, backups: Option<Schedule>) -> Result<(), AnyError> {
     config.validate()?;
+    if let Some(schedule) = &backups {
+        schedule.check()?;
+    }
     let store = Arc::new(Store::open(&config.db)?);
     if !config.no_fixtures {
         if let Some(report) = nomen::fixtures::load_if_empty(&store)? {
@@ -178,10 +283,20 @@ fn serve(config: ServeConfig) -> Result<(), AnyError> {
     let bound = listener.local_addr()?;
     warn_development_mode(bound);
     let terminology = Arc::new(Terminology::new(store));
+    let backup_status = backups.map(|schedule| {
+        tracing::info!(
+            dir = %schedule.out_dir.display(),
+            every_seconds = schedule.every.as_secs(),
+            keep = schedule.keep,
+            "scheduled encrypted backups"
+        );
+        schedule.start()
+    });
     let settings = HttpSettings {
         max_body_bytes: config.max_body_bytes,
         workers: config.workers,
         cache_entries: config.cache_entries,
+        backup_status,
         ..HttpSettings::default()
     };
     tracing::info!(db = %config.db.display(), "FHIR base http://{bound}/fhir");
@@ -234,6 +349,59 @@ fn run_import(
         "imported into {} in {:.2} s",
         db.display(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn run_backup(
+    db: &std::path::Path,
+    out: Option<&std::path::Path>,
+    key: &std::path::Path,
+    keep: usize,
+    verify: Option<&std::path::Path>,
+) -> Result<(), AnyError> {
+    if let Some(file) = verify {
+        let key = nomen::backup::BackupKey::read(key)?;
+        let m = nomen::backup::verify(file, &key)?;
+        println!(
+            "{}: verified (authentication tag, SHA-256 {}, integrity check, {} tables); taken {} from {}, schema version {}",
+            file.display(),
+            m.sha256,
+            m.tables.len(),
+            m.created,
+            m.source,
+            m.schema_version
+        );
+        return Ok(());
+    }
+    if !db.exists() {
+        return Err(format!("{}: no such database", db.display()).into());
+    }
+    let out = out.expect("clap requires --out without --verify");
+    let (m, path) = nomen::backup::backup(db, out, key, keep)?;
+    println!(
+        "wrote {} ({} bytes of database, {} compressed, SHA-256 {}) and its manifest",
+        path.display(),
+        m.plaintext_bytes,
+        m.compressed_bytes,
+        m.sha256
+    );
+    Ok(())
+}
+
+fn run_restore(
+    from: &std::path::Path,
+    key: &std::path::Path,
+    db: &std::path::Path,
+) -> Result<(), AnyError> {
+    let key = nomen::backup::BackupKey::read(key)?;
+    let m = nomen::backup::restore(from, &key, db)?;
+    println!(
+        "restored {} over {} (verified: SHA-256 {}, integrity check; taken {})",
+        from.display(),
+        db.display(),
+        m.sha256,
+        m.created
     );
     Ok(())
 }

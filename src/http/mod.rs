@@ -29,6 +29,8 @@ pub struct HttpSettings {
     /// page may be up to ten times larger. 1,000 is tx.fhir.org's limit, which clients of
     /// the ecosystem expect.
     pub expansion_limit: usize,
+    /// The scheduled backups' status, when backups are scheduled (shown by `/readyz`).
+    pub backup_status: Option<Arc<crate::backup::ScheduleStatus>>,
 }
 
 impl Default for HttpSettings {
@@ -38,6 +40,7 @@ impl Default for HttpSettings {
             workers: 0,
             cache_entries: 50_000,
             expansion_limit: 1_000,
+            backup_status: None,
         }
     }
 }
@@ -49,6 +52,7 @@ pub struct AppState {
     pub cache: Arc<cache::ResponseCache>,
     pub expansion_limit: usize,
     pub metrics: Arc<observe::Metrics>,
+    pub backup_status: Option<Arc<crate::backup::ScheduleStatus>>,
 }
 
 /// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
@@ -68,6 +72,7 @@ pub fn start(
         cache,
         expansion_limit: settings.expansion_limit,
         metrics: observe::Metrics::new(),
+        backup_status: settings.backup_status.clone(),
     });
     let api = openapi::document();
     let mut server = HttpServer::new(move || {

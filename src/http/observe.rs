@@ -270,6 +270,18 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         .body(out)
 }
 
+/// The scheduled backups as a readiness check: reported, never a reason to take the
+/// server out of service (a failed backup does not stop reads).
+fn backup_check(status: Option<&crate::backup::ScheduleStatus>) -> serde_json::Value {
+    match status.map(|s| s.last()) {
+        None => serde_json::json!({"ok": true, "detail": "no backups scheduled"}),
+        Some(None) => serde_json::json!({"ok": true, "detail": "scheduled; none taken yet"}),
+        Some(Some(last)) => {
+            serde_json::json!({"ok": last.ok, "at": last.at, "detail": last.detail})
+        }
+    }
+}
+
 /// `GET /readyz`: 200 when the database answers and its schema is current, else 503.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let terminology = state.terminology.clone();
@@ -294,6 +306,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "database": database,
             "migrations": migrations,
             "crl": {"ok": true, "detail": "no TLS configured (development mode): no client certificates to check"},
+            "backup": backup_check(state.backup_status.as_deref()),
         },
     });
     if r.ready() {

@@ -266,7 +266,8 @@ pub fn document() -> OpenApi {
             "readyz",
             "Readiness",
             "200 when the database opens a snapshot and its schema is the one this binary \
-             writes, else 503; each check is listed in `checks`. Client certificate revocation \
+             writes, else 503; each check is listed in `checks`, with the outcome of the latest \
+             scheduled backup (reported, not a reason for 503). Client certificate revocation \
              lists are checked only when TLS is configured.",
             &[
                 ("200", "Ready", "application/json"),
