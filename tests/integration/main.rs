@@ -10,6 +10,7 @@ mod observe;
 mod openapi;
 mod package;
 mod releases;
+mod reliability;
 mod resources;
 mod support;
 mod translate;
