@@ -109,6 +109,52 @@ const VALIDATE_OUT: &[Param] = &[
     ),
 ];
 
+/// What both `$validate-code` operations check about a code beyond its identity.
+const CODING_CHECKS: &[Param] = &[
+    ("display", "in", 0, "1", "string", "A display to check"),
+    ("coding", "in", 0, "1", "Coding", "The code as a Coding"),
+    (
+        "codeableConcept",
+        "in",
+        0,
+        "1",
+        "CodeableConcept",
+        "The code as a CodeableConcept",
+    ),
+    (
+        "date",
+        "in",
+        0,
+        "1",
+        "dateTime",
+        "The date of the validation",
+    ),
+    (
+        "abstract",
+        "in",
+        0,
+        "1",
+        "boolean",
+        "Whether abstract codes are valid",
+    ),
+    (
+        "displayLanguage",
+        "in",
+        0,
+        "1",
+        "code",
+        "Language displays are judged in",
+    ),
+    (
+        "lenient-display-validation",
+        "in",
+        0,
+        "1",
+        "boolean",
+        "A wrong display is a warning",
+    ),
+];
+
 /// The parameters of an operation, in order.
 fn parameters(op: &OperationSpec) -> Vec<Param> {
     let mut p: Vec<Param> = match (op.resource, op.name) {
@@ -206,48 +252,9 @@ fn parameters(op: &OperationSpec) -> Vec<Param> {
                 ),
                 ("code", "in", 0, "1", "code", "The code"),
                 ("version", "in", 0, "1", "string", "The code system version"),
-                ("display", "in", 0, "1", "string", "A display to check"),
-                ("coding", "in", 0, "1", "Coding", "The code as a Coding"),
-                (
-                    "codeableConcept",
-                    "in",
-                    0,
-                    "1",
-                    "CodeableConcept",
-                    "The code as a CodeableConcept",
-                ),
-                (
-                    "date",
-                    "in",
-                    0,
-                    "1",
-                    "dateTime",
-                    "The date of the validation",
-                ),
-                (
-                    "abstract",
-                    "in",
-                    0,
-                    "1",
-                    "boolean",
-                    "Whether abstract codes are valid",
-                ),
-                (
-                    "displayLanguage",
-                    "in",
-                    0,
-                    "1",
-                    "code",
-                    "Language displays are judged in",
-                ),
-                (
-                    "lenient-display-validation",
-                    "in",
-                    0,
-                    "1",
-                    "boolean",
-                    "A wrong display is a warning",
-                ),
+            ],
+            CODING_CHECKS.to_vec(),
+            vec![
                 (
                     "useSupplement",
                     "in",
@@ -469,40 +476,6 @@ fn parameters(op: &OperationSpec) -> Vec<Param> {
                     "string",
                     "The code system version",
                 ),
-                ("display", "in", 0, "1", "string", "A display to check"),
-                ("coding", "in", 0, "1", "Coding", "The code as a Coding"),
-                (
-                    "codeableConcept",
-                    "in",
-                    0,
-                    "1",
-                    "CodeableConcept",
-                    "The code as a CodeableConcept",
-                ),
-                (
-                    "date",
-                    "in",
-                    0,
-                    "1",
-                    "dateTime",
-                    "The date of the validation",
-                ),
-                (
-                    "abstract",
-                    "in",
-                    0,
-                    "1",
-                    "boolean",
-                    "Whether abstract codes are valid",
-                ),
-                (
-                    "displayLanguage",
-                    "in",
-                    0,
-                    "1",
-                    "code",
-                    "Language displays are judged in",
-                ),
                 (
                     "activeOnly",
                     "in",
@@ -511,14 +484,9 @@ fn parameters(op: &OperationSpec) -> Vec<Param> {
                     "boolean",
                     "Inactive codes are not members",
                 ),
-                (
-                    "lenient-display-validation",
-                    "in",
-                    0,
-                    "1",
-                    "boolean",
-                    "A wrong display is a warning",
-                ),
+            ],
+            CODING_CHECKS.to_vec(),
+            vec![
                 (
                     "valueset-membership-only",
                     "in",

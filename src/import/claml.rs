@@ -457,18 +457,7 @@ impl Builder {
             .filter(|t| !t.is_empty());
         let date = title.and_then(|t| t.attribute("date")).map(str::to_owned);
         let tail = url.rsplit('/').next().unwrap_or("icd").to_string();
-        let resource_id: String = format!("{tail}-{version}")
-            .trim_end_matches('-')
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(64)
-            .collect();
+        let resource_id = super::fhir_json::release_id(&tail, &version);
         let fhir_name: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
         let mut resource = json!({
             "resourceType": "CodeSystem",
@@ -483,11 +472,7 @@ impl Builder {
             "content": "not-present",
             "count": self.concepts.len(),
             "language": language,
-            "property": self.properties.iter().map(|p| {
-                let mut v = json!({"code": p.code, "type": p.type_.code()});
-                if let Some(d) = &p.description { v["description"] = json!(d); }
-                v
-            }).collect::<Vec<_>>(),
+            "property": super::fhir_json::properties_json(&self.properties),
         });
         if let Some(t) = &title_text {
             resource["title"] = json!(t);

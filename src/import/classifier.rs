@@ -273,18 +273,7 @@ pub fn read(
 
     let name = meta.get("name").cloned();
     let tail = url.rsplit('/').next().unwrap_or("classifier");
-    let resource_id: String = format!("{tail}-{version}")
-        .trim_end_matches('-')
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(64)
-        .collect();
+    let resource_id = super::fhir_json::release_id(tail, &version);
     let mut resource = json!({
         "resourceType": "CodeSystem",
         "id": resource_id,
@@ -294,12 +283,7 @@ pub fn read(
         "hierarchyMeaning": "is-a",
         "content": "not-present",
         "count": concepts.len(),
-        "property": properties.iter().map(|p| {
-            let mut v = json!({"code": p.code, "type": p.type_.code()});
-            if let Some(uri) = &p.uri { v["uri"] = json!(uri); }
-            if let Some(d) = &p.description { v["description"] = json!(d); }
-            v
-        }).collect::<Vec<_>>(),
+        "property": super::fhir_json::properties_json(&properties),
     });
     for key in [
         "version",

@@ -92,3 +92,37 @@ pub fn standards_status(resource: &Value) -> Option<String> {
         .flatten()
     })
 }
+
+/// The logical id of a release's code system version: `{name}-{version}` (just `name`
+/// without a version), with characters FHIR ids do not allow replaced by `-`.
+pub fn release_id(name: &str, version: &str) -> String {
+    format!("{name}-{version}")
+        .trim_end_matches('-')
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect()
+}
+
+/// `CodeSystem.property` as FHIR JSON, for the resources release importers build.
+pub fn properties_json(properties: &[crate::model::PropertyDef]) -> Vec<Value> {
+    properties
+        .iter()
+        .map(|p| {
+            let mut v = serde_json::json!({"code": p.code, "type": p.type_.code()});
+            if let Some(uri) = &p.uri {
+                v["uri"] = serde_json::json!(uri);
+            }
+            if let Some(d) = &p.description {
+                v["description"] = serde_json::json!(d);
+            }
+            v
+        })
+        .collect()
+}

@@ -156,6 +156,30 @@ pub fn check_digit(number: &str) -> u8 {
     ((10 - sum % 10) % 10) as u8
 }
 
+/// Reads one CSV file of the release, row by row, counting rows on the progress bar.
+fn read_table(
+    files: &ReleaseFiles,
+    name: &str,
+    progress: &ProgressBar,
+    required: &[&str],
+    rejected: &mut Vec<(String, String)>,
+    mut each: impl FnMut(&Row) -> Result<(), String>,
+) -> Result<usize, ImportError> {
+    let bytes = files.read(name)?;
+    progress.set_message(file_name(name).to_string());
+    for_each_row(
+        &files.describe(name),
+        &bytes,
+        0,
+        required,
+        rejected,
+        |row| {
+            progress.inc(1);
+            each(row)
+        },
+    )
+}
+
 fn file_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
@@ -266,16 +290,13 @@ impl Builder {
             PropertyType::String,
             "The axis a part belongs to",
         );
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
-        for_each_row(
-            &files.describe(name),
-            &bytes,
-            0,
+        read_table(
+            files,
+            name,
+            progress,
             &["PartNumber", "PartTypeName", "PartName"],
             rejected,
             |row| {
-                progress.inc(1);
                 let code = row.get("PartNumber").ok_or("no PartNumber")?;
                 if !valid_code(code, "LP") {
                     return Err(format!(
@@ -338,12 +359,8 @@ impl Builder {
             PropertyType::Code,
             "LOINC, or 3rdParty when the term carries an external copyright notice",
         );
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
-        let origin = files.describe(name);
         let mut newest: Option<String> = None;
-        for_each_row(&origin, &bytes, 0, &["LOINC_NUM"], rejected, |row| {
-            progress.inc(1);
+        read_table(files, name, progress, &["LOINC_NUM"], rejected, |row| {
             let code = row.get("LOINC_NUM").ok_or("no LOINC_NUM")?;
             if !valid_code(code, "") {
                 return Err(format!(
@@ -446,16 +463,13 @@ impl Builder {
         progress: &ProgressBar,
         rejected: &mut Vec<(String, String)>,
     ) -> Result<(), ImportError> {
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
-        for_each_row(
-            &files.describe(name),
-            &bytes,
-            0,
+        read_table(
+            files,
+            name,
+            progress,
             &["LoincNumber", "PartNumber", "Property"],
             rejected,
             |row| {
-                progress.inc(1);
                 let term = row.get("LoincNumber").ok_or("no LoincNumber")?;
                 let part = row.get("PartNumber").ok_or("no PartNumber")?;
                 let uri = row.get("Property").ok_or("no Property")?;
@@ -499,19 +513,16 @@ impl Builder {
         progress: &ProgressBar,
         rejected: &mut Vec<(String, String)>,
     ) -> Result<Vec<Json>, ImportError> {
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
         // Answer lists in file order, each with its answers as (sequence, code, display).
         let mut lists: Vec<(String, Json)> = Vec::new();
         let mut answers: HashMap<String, Vec<(i64, String, String)>> = HashMap::new();
-        for_each_row(
-            &files.describe(name),
-            &bytes,
-            0,
+        read_table(
+            files,
+            name,
+            progress,
             &["AnswerListId", "AnswerListName"],
             rejected,
             |row| {
-                progress.inc(1);
                 let list = row.get("AnswerListId").ok_or("no AnswerListId")?;
                 if !valid_code(list, "LL") {
                     return Err(format!(
@@ -597,16 +608,13 @@ impl Builder {
             PropertyType::Coding,
             "The term's answer list",
         );
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
-        for_each_row(
-            &files.describe(name),
-            &bytes,
-            0,
+        read_table(
+            files,
+            name,
+            progress,
             &["LoincNumber", "AnswerListId"],
             rejected,
             |row| {
-                progress.inc(1);
                 let term = row.get("LoincNumber").ok_or("no LoincNumber")?;
                 let list = row.get("AnswerListId").ok_or("no AnswerListId")?;
                 let &i = self
@@ -631,16 +639,13 @@ impl Builder {
         progress: &ProgressBar,
         rejected: &mut Vec<(String, String)>,
     ) -> Result<(), ImportError> {
-        let bytes = files.read(name)?;
-        progress.set_message(file_name(name).to_string());
-        for_each_row(
-            &files.describe(name),
-            &bytes,
-            0,
+        read_table(
+            files,
+            name,
+            progress,
             &["CODE", "IMMEDIATE_PARENT"],
             rejected,
             |row| {
-                progress.inc(1);
                 let code = row.get("CODE").ok_or("no CODE")?;
                 let text = row.get("CODE_TEXT").unwrap_or(code);
                 let child = match self.index.get(code) {
@@ -707,35 +712,25 @@ impl Builder {
                 ));
                 continue;
             };
-            let bytes = files.read(name)?;
-            progress.set_message(file.clone());
-            for_each_row(
-                &files.describe(name),
-                &bytes,
-                0,
-                &["LOINC_NUM"],
-                rejected,
-                |row| {
-                    progress.inc(1);
-                    let code = row.get("LOINC_NUM").ok_or("no LOINC_NUM")?;
-                    let &i = self
-                        .index
-                        .get(code)
-                        .ok_or_else(|| format!("the LOINC number '{code}' is not in Loinc.csv"))?;
-                    let designations = &mut self.concepts[i as usize].designations;
-                    // The long common name first: it is the display in this language.
-                    for column in [
-                        "LONG_COMMON_NAME",
-                        "LinguisticVariantDisplayName",
-                        "SHORTNAME",
-                    ] {
-                        if let Some(v) = row.get(column) {
-                            designations.push(designation(&language, column, v));
-                        }
+            read_table(files, name, progress, &["LOINC_NUM"], rejected, |row| {
+                let code = row.get("LOINC_NUM").ok_or("no LOINC_NUM")?;
+                let &i = self
+                    .index
+                    .get(code)
+                    .ok_or_else(|| format!("the LOINC number '{code}' is not in Loinc.csv"))?;
+                let designations = &mut self.concepts[i as usize].designations;
+                // The long common name first: it is the display in this language.
+                for column in [
+                    "LONG_COMMON_NAME",
+                    "LinguisticVariantDisplayName",
+                    "SHORTNAME",
+                ] {
+                    if let Some(v) = row.get(column) {
+                        designations.push(designation(&language, column, v));
                     }
-                    Ok(())
-                },
-            )?;
+                }
+                Ok(())
+            })?;
         }
         Ok(())
     }
@@ -767,12 +762,7 @@ impl Builder {
             "content": "not-present",
             "count": self.concepts.len(),
             "language": "en-US",
-            "property": properties.iter().map(|p| {
-                let mut v = json!({"code": p.code, "type": p.type_.code()});
-                if let Some(uri) = &p.uri { v["uri"] = json!(uri); }
-                if let Some(d) = &p.description { v["description"] = json!(d); }
-                v
-            }).collect::<Vec<_>>(),
+            "property": super::fhir_json::properties_json(&properties),
         });
         CodeSystemLoad {
             meta: CodeSystemMeta {
@@ -806,21 +796,7 @@ impl Builder {
 
 /// `loinc`, or `loinc-2.78`: the logical id of a LOINC version.
 fn resource_id(version: &str) -> String {
-    if version.is_empty() {
-        "loinc".into()
-    } else {
-        let v: String = version
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '.' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        format!("loinc-{v}")
-    }
+    super::fhir_json::release_id("loinc", version)
 }
 
 /// `COMPONENT:PROPERTY:TIME_ASPCT:SYSTEM:SCALE_TYP:METHOD_TYP`, LOINC's fully specified

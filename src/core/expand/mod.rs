@@ -449,26 +449,16 @@ impl<'s> Engine<'s> {
                 .clone(),
         };
         self.snap.catalog.versions(&system).first()?;
-        Some(ValueSetDef {
-            url: Some(url.to_string()),
-            version: version.map(str::to_owned),
-            name: None,
-            title: None,
-            status: Some("active".into()),
-            envelope: Default::default(),
-            standards_status: None,
-            parameters: Vec::new(),
-            contained: Vec::new(),
-            supplements: Vec::new(),
-            compose: Some(Compose {
-                include: vec![ConceptSet {
-                    system: Some(system),
-                    version: version.map(str::to_owned),
-                    ..ConceptSet::default()
-                }],
-                ..Compose::default()
-            }),
-        })
+        Some(implicit_definition(
+            url,
+            version,
+            None,
+            ConceptSet {
+                system: Some(system),
+                version: version.map(str::to_owned),
+                ..ConceptSet::default()
+            },
+        ))
     }
 
     /// `http://loinc.org/vs/{LP}`: the terms (concepts with a `CLASSTYPE`, which parts and
@@ -490,30 +480,20 @@ impl<'s> Engine<'s> {
             op: op.into(),
             value: value.into(),
         };
-        Some(ValueSetDef {
-            url: Some(url.to_string()),
-            version: version.map(str::to_owned),
-            name: Some(part.to_string()),
-            title: None,
-            status: Some("active".into()),
-            envelope: Default::default(),
-            standards_status: None,
-            parameters: Vec::new(),
-            contained: Vec::new(),
-            supplements: Vec::new(),
-            compose: Some(Compose {
-                include: vec![ConceptSet {
-                    system: Some("http://loinc.org".into()),
-                    version: version.map(str::to_owned),
-                    filters: vec![
-                        filter("concept", "descendent-of", part),
-                        filter("CLASSTYPE", "exists", "true"),
-                    ],
-                    ..ConceptSet::default()
-                }],
-                ..Compose::default()
-            }),
-        })
+        Some(implicit_definition(
+            url,
+            version,
+            Some(part),
+            ConceptSet {
+                system: Some("http://loinc.org".into()),
+                version: version.map(str::to_owned),
+                filters: vec![
+                    filter("concept", "descendent-of", part),
+                    filter("CLASSTYPE", "exists", "true"),
+                ],
+                ..ConceptSet::default()
+            },
+        ))
     }
 
     fn members(&mut self, vs: &ValueSetDef) -> CoreResult<Members> {
@@ -1196,6 +1176,31 @@ impl Engine<'_> {
                 }
             }
         }
+    }
+}
+
+/// An implicit value set (one the server defines rather than stores) of one include.
+fn implicit_definition(
+    url: &str,
+    version: Option<&str>,
+    name: Option<&str>,
+    include: ConceptSet,
+) -> ValueSetDef {
+    ValueSetDef {
+        url: Some(url.to_string()),
+        version: version.map(str::to_owned),
+        name: name.map(str::to_owned),
+        title: None,
+        status: Some("active".into()),
+        envelope: Default::default(),
+        standards_status: None,
+        parameters: Vec::new(),
+        contained: Vec::new(),
+        supplements: Vec::new(),
+        compose: Some(Compose {
+            include: vec![include],
+            ..Compose::default()
+        }),
     }
 }
 

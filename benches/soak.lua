@@ -1,0 +1,36 @@
+-- Mixed read load for benches/soak.sh: lookups, validations, expansions (paged and
+-- filtered), translations and the service endpoints, over many distinct questions so
+-- the response cache fills and evicts as it would in service. Every request is valid.
+local act = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+local codes = { "AMB", "EMER", "FLD", "HH", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR" }
+local words = { "ambul", "emerg", "field", "home", "inpat", "acute", "obser", "short", "virtual" }
+local i = 0
+request = function()
+  i = i + 1
+  local code = codes[(i % #codes) + 1]
+  local n = i % 10
+  local path
+  if n == 0 then
+    path = "/fhir/CodeSystem/$lookup?system=" .. act .. "&code=" .. code
+  elseif n == 1 then
+    path = "/fhir/CodeSystem/$validate-code?url=" .. act .. "&code=" .. code .. "&display=x" .. (i % 997)
+  elseif n == 2 then
+    path = "/fhir/ValueSet/$validate-code?url=http://terminology.hl7.org/ValueSet/v3-ActEncounterCode&system=" .. act .. "&code=" .. code
+  elseif n == 3 then
+    path = "/fhir/ValueSet/$expand?url=http://terminology.hl7.org/ValueSet/v3-ActCode&count=10&offset=" .. ((i * 7) % 1290)
+  elseif n == 4 then
+    path = "/fhir/ValueSet/$expand?url=http://terminology.hl7.org/ValueSet/v3-ActCode&count=10&filter=" .. words[(i % #words) + 1]
+  elseif n == 5 then
+    path = "/fhir/ConceptMap/$translate?url=http://hl7.org/fhir/ConceptMap/cm-administrative-gender-v3&system=http://hl7.org/fhir/administrative-gender&code=" .. ((i % 2 == 0) and "male" or "female")
+  elseif n == 6 then
+    path = "/fhir/CodeSystem/$subsumes?system=" .. act .. "&codeA=_ActEncounterCode&codeB=" .. code
+  elseif n == 7 then
+    path = "/fhir/CodeSystem/$lookup?system=http://loinc.org&code=26636-1&displayLanguage=" .. ((i % 2 == 0) and "lt" or "de")
+  elseif n == 8 then
+    path = "/fhir/CodeSystem?name=act&_count=" .. ((i % 20) + 1)
+  else
+    local service = { "/readyz", "/metrics", "/fhir/metadata" }
+    path = service[(i % #service) + 1]
+  end
+  return wrk.format("GET", path)
+end
