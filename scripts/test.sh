@@ -2,7 +2,8 @@
 # Runs every test: fetches the FHIR packages the tests walk (npm registry, once), then the
 # unit and integration tests, then the Swagger UI in headless Chromium
 # (scripts/browser-test.sh), then every kind of answer checked as valid FHIR R4 by
-# independent libraries (scripts/client-test.sh), then the HL7 terminology ecosystem suite against a freshly
+# independent libraries (scripts/client-test.sh), then 45 s of schema-driven API fuzzing
+# with a fixed seed (scripts/api-fuzz.sh), then the HL7 terminology ecosystem suite against a freshly
 # started server (scripts/conformance.sh). This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,5 @@ cd "$(dirname "$0")/.."
 cargo test --workspace --all-targets "$@"
 ./scripts/browser-test.sh
 ./scripts/client-test.sh
+./scripts/api-fuzz.sh 45 1
 ./scripts/conformance.sh
