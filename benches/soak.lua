@@ -27,7 +27,7 @@ request = function()
   elseif n == 7 then
     path = "/fhir/CodeSystem/$lookup?system=http://loinc.org&code=26636-1&displayLanguage=" .. ((i % 2 == 0) and "lt" or "de")
   elseif n == 8 then
-    path = "/fhir/CodeSystem?name=act&_count=" .. ((i % 20) + 1)
+    path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
   else
     local service = { "/readyz", "/metrics", "/fhir/metadata" }
     path = service[(i % #service) + 1]

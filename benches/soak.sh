@@ -8,6 +8,7 @@
 # warm-up (the first fifth of the run).
 #
 # Usage: benches/soak.sh [DURATION_SECONDS=600] [INTERVAL_SECONDS=5] [CONNECTIONS=16]
+#        NOMEN_BIN=target/release/nomen benches/soak.sh 600 10   (skip the build)
 # Traffic goes to 127.0.0.1 only and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,13 +18,15 @@ connections=${3:-16}
 port=${NOMEN_SOAK_PORT:-18081}
 base="http://127.0.0.1:$port"
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
-cargo build --release --quiet --bin nomen
+# NOMEN_BIN=path uses an already built binary instead of building the release one.
+bin=${NOMEN_BIN:-target/release/nomen}
+[ -n "${NOMEN_BIN:-}" ] || cargo build --release --quiet --bin nomen
 work=$(mktemp -d)
-NOMEN_LOG=warn target/release/nomen serve --db "$work/soak.db" --addr "127.0.0.1:$port" --workers 1 2>"$work/server.log" &
+NOMEN_LOG=warn "$bin" serve --db "$work/soak.db" --addr "127.0.0.1:$port" --workers 1 2>"$work/server.log" &
 server=$!
 trap 'kill "$load" 2>/dev/null || true; kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-target/release/nomen import --db "$work/soak.db" fixtures/loinc fixtures/icd10 fixtures/classifiers >/dev/null
+"$bin" import --db "$work/soak.db" fixtures/loinc fixtures/icd10 fixtures/classifiers >/dev/null
 sleep 1
 
 totals() { # -> "requests non200"

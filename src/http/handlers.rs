@@ -66,11 +66,20 @@ pub async fn type_level(
         return operation(req, payload, state, String::new(), None, kind).await;
     }
     with_rendering(&req, |rendering| {
-        let result = resource_kind(&kind).and_then(|k| match *req.method() {
-            Method::GET => guarded(|| search(&req, &state, k)),
-            _ => Err(method_not_allowed(&req, &kind)),
-        });
-        respond(rendering, result)
+        let k = match resource_kind(&kind) {
+            Ok(k) if *req.method() == Method::GET => k,
+            Ok(_) => return error(rendering, &method_not_allowed(&req, &kind)),
+            Err(e) => return error(rendering, &e),
+        };
+        // Searches are answered from the response cache like operations: a browsing
+        // client repeats them, and a hit spares parsing the stored resources.
+        let key = ResponseCache::key(&req, &[]);
+        if let Some(hit) = cached(&state, key.as_deref()) {
+            return hit;
+        }
+        let mut generation = None;
+        let result = guarded(|| search(&req, &state, k, &mut generation));
+        respond_remembered(&state, rendering, key, generation, result)
     })
 }
 
@@ -101,15 +110,23 @@ pub async fn instance_level(
         return operation(req, payload, state, kind, None, id).await;
     }
     with_rendering(&req, |rendering| {
-        let result = resource_kind(&kind).and_then(|k| match *req.method() {
-            Method::GET => guarded(|| {
-                let snap = state.terminology.snapshot()?;
-                let (_, json) = snap.read(k, &id)?;
-                parse_stored(&json)
-            }),
-            _ => Err(method_not_allowed(&req, &kind)),
+        let k = match resource_kind(&kind) {
+            Ok(k) if *req.method() == Method::GET => k,
+            Ok(_) => return error(rendering, &method_not_allowed(&req, &kind)),
+            Err(e) => return error(rendering, &e),
+        };
+        let key = ResponseCache::key(&req, &[]);
+        if let Some(hit) = cached(&state, key.as_deref()) {
+            return hit;
+        }
+        let mut generation = None;
+        let result = guarded(|| {
+            let snap = state.terminology.snapshot()?;
+            generation = Some(snap.catalog.generation);
+            let (_, json) = snap.read(k, &id)?;
+            parse_stored(&json)
         });
-        respond(rendering, result)
+        respond_remembered(&state, rendering, key, generation, result)
     })
 }
 
@@ -179,10 +196,8 @@ async fn operation(
     } else {
         ResponseCache::key(&req, &body)
     };
-    if let Some(hit) = key.as_deref().and_then(|k| state.cache.get(k)) {
-        return HttpResponse::Ok()
-            .content_type(hit.content_type)
-            .body(hit.body);
+    if let Some(hit) = cached(&state, key.as_deref()) {
+        return hit;
     }
     let language = negotiate::accept_language(&req);
     let mut generation = None;
@@ -204,6 +219,28 @@ async fn operation(
         });
         answer?
     });
+    respond_remembered(&state, rendering, key, generation, result)
+}
+
+/// The cached answer for `key`, if one is still valid.
+fn cached(state: &AppState, key: Option<&[u8]>) -> Option<HttpResponse> {
+    let hit = state.cache.get(key?)?;
+    Some(
+        HttpResponse::Ok()
+            .content_type(hit.content_type)
+            .body(hit.body),
+    )
+}
+
+/// Renders an answer; a success is remembered under `key` for the store `generation`
+/// that produced it (errors never are).
+fn respond_remembered(
+    state: &AppState,
+    rendering: Rendering,
+    key: Option<Vec<u8>>,
+    generation: Option<i64>,
+    result: Result<Value, FhirError>,
+) -> HttpResponse {
     match result {
         Ok(value) => match render_ok(rendering, &value) {
             Ok(bytes) => {
@@ -380,7 +417,12 @@ fn instance_system(snap: &Snapshot, id: &str) -> Result<InstanceSystem, FhirErro
     })
 }
 
-fn search(req: &HttpRequest, state: &AppState, kind: CanonicalKind) -> Result<Value, FhirError> {
+fn search(
+    req: &HttpRequest,
+    state: &AppState,
+    kind: CanonicalKind,
+    generation: &mut Option<i64>,
+) -> Result<Value, FhirError> {
     let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -407,6 +449,7 @@ fn search(req: &HttpRequest, state: &AppState, kind: CanonicalKind) -> Result<Va
         *slot = Some(v.clone());
     }
     let snap = state.terminology.snapshot()?;
+    *generation = Some(snap.catalog.generation);
     let hits = snap.search(kind, &query)?;
     let total = hits.len();
     let page = if control.shape == Shape::Count {

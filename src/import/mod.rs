@@ -17,7 +17,7 @@ mod codesystem;
 mod conceptmap;
 mod fhir_json;
 pub mod loinc;
-mod release;
+pub mod release;
 mod source;
 mod table;
 pub mod valueset;

@@ -19,6 +19,8 @@ pub struct ReleaseFiles {
 enum Kind {
     Directory,
     Zip,
+    /// Files held in memory (the fuzz targets feed the importers this way).
+    Memory(std::collections::HashMap<String, Vec<u8>>),
 }
 
 impl ReleaseFiles {
@@ -58,6 +60,17 @@ impl ReleaseFiles {
         })
     }
 
+    /// A release whose files are held in memory, named `origin` in messages.
+    pub fn in_memory(origin: &str, files: Vec<(String, Vec<u8>)>) -> ReleaseFiles {
+        let mut names: Vec<String> = files.iter().map(|(n, _)| n.clone()).collect();
+        names.sort();
+        ReleaseFiles {
+            origin: PathBuf::from(origin),
+            kind: Kind::Memory(files.into_iter().collect()),
+            names,
+        }
+    }
+
     /// The directory or archive this release was read from.
     pub fn origin(&self) -> &Path {
         &self.origin
@@ -90,20 +103,21 @@ impl ReleaseFiles {
     pub fn describe(&self, name: &str) -> String {
         match self.kind {
             Kind::Directory => self.origin.join(name).display().to_string(),
-            Kind::Zip => format!("{}!{name}", self.origin.display()),
+            Kind::Zip | Kind::Memory(_) => format!("{}!{name}", self.origin.display()),
         }
     }
 
     /// The whole content of one file of the release.
     pub fn read(&self, name: &str) -> Result<Vec<u8>, ImportError> {
         let mut bytes = Vec::new();
-        match self.kind {
+        match &self.kind {
             Kind::Directory => {
                 let path = self.origin.join(name);
                 File::open(&path)
                     .and_then(|mut f| f.read_to_end(&mut bytes))
                     .map_err(|e| ImportError::io(&path, e))?;
             }
+            Kind::Memory(files) => bytes.extend_from_slice(&files[name]),
             Kind::Zip => {
                 let mut archive = open_zip(&self.origin)?;
                 let mut entry = archive

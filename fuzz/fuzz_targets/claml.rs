@@ -1,0 +1,7 @@
+//! A ClaML file as `nomen import` reads it (classes, rubrics, modifiers, hierarchy).
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = nomen::import::claml::read(std::path::Path::new("fuzz.xml"), data, None, None);
+});
