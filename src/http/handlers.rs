@@ -65,21 +65,33 @@ pub async fn type_level(
     if kind.starts_with('$') {
         return operation(req, payload, state, String::new(), None, kind).await;
     }
-    with_rendering(&req, |rendering| {
-        let k = match resource_kind(&kind) {
+    cached_get(&req, &state, &kind, |k, generation| {
+        search(&req, &state, k, generation)
+    })
+}
+
+/// A GET of a resource type (read or search), answered from the response cache like
+/// operations: a browsing client repeats them, and a hit spares parsing the stored
+/// resources. `answer` records the store generation it read.
+fn cached_get(
+    req: &HttpRequest,
+    state: &AppState,
+    kind: &str,
+    answer: impl FnOnce(CanonicalKind, &mut Option<i64>) -> Result<Value, FhirError>,
+) -> HttpResponse {
+    with_rendering(req, |rendering| {
+        let k = match resource_kind(kind) {
             Ok(k) if *req.method() == Method::GET => k,
-            Ok(_) => return error(rendering, &method_not_allowed(&req, &kind)),
+            Ok(_) => return error(rendering, &method_not_allowed(req, kind)),
             Err(e) => return error(rendering, &e),
         };
-        // Searches are answered from the response cache like operations: a browsing
-        // client repeats them, and a hit spares parsing the stored resources.
-        let key = ResponseCache::key(&req, &[]);
-        if let Some(hit) = cached(&state, key.as_deref()) {
+        let key = ResponseCache::key(req, &[]);
+        if let Some(hit) = cached(state, key.as_deref()) {
             return hit;
         }
         let mut generation = None;
-        let result = guarded(|| search(&req, &state, k, &mut generation));
-        respond_remembered(&state, rendering, key, generation, result)
+        let result = guarded(|| answer(k, &mut generation));
+        respond_remembered(state, rendering, key, generation, result)
     })
 }
 
@@ -109,24 +121,11 @@ pub async fn instance_level(
     if id.starts_with('$') {
         return operation(req, payload, state, kind, None, id).await;
     }
-    with_rendering(&req, |rendering| {
-        let k = match resource_kind(&kind) {
-            Ok(k) if *req.method() == Method::GET => k,
-            Ok(_) => return error(rendering, &method_not_allowed(&req, &kind)),
-            Err(e) => return error(rendering, &e),
-        };
-        let key = ResponseCache::key(&req, &[]);
-        if let Some(hit) = cached(&state, key.as_deref()) {
-            return hit;
-        }
-        let mut generation = None;
-        let result = guarded(|| {
-            let snap = state.terminology.snapshot()?;
-            generation = Some(snap.catalog.generation);
-            let (_, json) = snap.read(k, &id)?;
-            parse_stored(&json)
-        });
-        respond_remembered(&state, rendering, key, generation, result)
+    cached_get(&req, &state, &kind, |k, generation| {
+        let snap = state.terminology.snapshot()?;
+        *generation = Some(snap.catalog.generation);
+        let (_, json) = snap.read(k, &id)?;
+        parse_stored(&json)
     })
 }
 

@@ -53,14 +53,7 @@ pub fn read(
     rejected: &mut Vec<(String, String)>,
 ) -> Result<Classifier, ImportError> {
     let origin = path.display().to_string();
-    let text =
-        std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
-            ImportError::Format {
-                origin: origin.clone(),
-                line: 1,
-                reason: format!("not UTF-8: {e}"),
-            }
-        })?;
+    let text = super::table::utf8(&origin, bytes)?;
     let fail = |line: u64, reason: String| ImportError::Format {
         origin: origin.clone(),
         line,

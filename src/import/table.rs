@@ -104,3 +104,15 @@ pub fn for_each_row(
 fn csv_line(e: &csv::Error) -> u64 {
     e.position().map_or(1, |p| p.line())
 }
+
+/// A release file's text: UTF-8, a leading byte-order mark dropped; anything else stops
+/// the import naming the file.
+pub fn utf8<'b>(origin: &str, bytes: &'b [u8]) -> Result<&'b str, ImportError> {
+    std::str::from_utf8(bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes)).map_err(|e| {
+        ImportError::Format {
+            origin: origin.to_string(),
+            line: 1,
+            reason: format!("not UTF-8: {e}"),
+        }
+    })
+}
