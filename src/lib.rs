@@ -5,6 +5,8 @@
 //! The `nomen` binary (`src/main.rs`) is a thin command line over this library, and the
 //! integration tests start the same server through [`http::start`].
 
+pub mod access;
+pub mod admin;
 pub mod backup;
 pub mod config;
 pub mod core;

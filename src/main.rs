@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use nomen::backup::Schedule;
 use nomen::config::ServeConfig;
 use nomen::core::Terminology;
-use nomen::http::HttpSettings;
+use nomen::http::{HttpSettings, TlsFiles};
 use nomen::import::{self, ImportOptions};
 use nomen::store::Store;
 
@@ -36,44 +36,81 @@ enum LogFormat {
 }
 
 #[derive(Subcommand)]
-enum Command {
-    /// Serve the FHIR terminology API (development mode: loopback only, no TLS).
+enum AdminCommand {
+    /// Issue an admin or auditor API token (printed once; only its hash is stored). The
+    /// user's earlier tokens are revoked: this is also how a lost bootstrap token is
+    /// replaced.
     ///
-    /// On a database with no content, the bundled fixtures are loaded first.
-    ///
-    /// Example: nomen serve --db nomen.db --addr 127.0.0.1:8080
-    Serve {
-        /// SQLite database file (created if missing).
+    /// Example: nomen admin token --db nomen.db --user ops.petraitis --role admin
+    Token {
+        /// SQLite database file.
         #[arg(long, env = "NOMEN_DB", default_value = "nomen.db")]
         db: PathBuf,
-        /// Address to listen on.
-        #[arg(long, env = "NOMEN_ADDR", default_value = "127.0.0.1:8080")]
-        addr: SocketAddr,
+        /// Who the token is for (named in the audit).
+        #[arg(long)]
+        user: String,
+        /// admin or auditor.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the FHIR terminology API.
+    ///
+    /// Without TLS (the default) this is development mode: loopback only, every code
+    /// system served anonymously, said loudly at start-up. With a [tls] section in the
+    /// configuration file it is production: HTTPS, registered client certificates, CRLs,
+    /// licences, rate limits and the audit trail on every request. Settings come from
+    /// the defaults, then --config FILE (TOML; see nomen.example.toml), then NOMEN_*
+    /// variables (nested keys with __, e.g. NOMEN_TLS__CERT), then these flags.
+    ///
+    /// On a database with no content, the bundled fixtures are loaded first. On a
+    /// register without any admin credential, a bootstrap admin token is printed once.
+    ///
+    /// Examples:
+    ///   nomen serve --db nomen.db --addr 127.0.0.1:8080
+    ///   nomen serve --config /etc/nomen/nomen.toml
+    #[command(verbatim_doc_comment)]
+    Serve {
+        /// TOML configuration file.
+        #[arg(long, env = "NOMEN_CONFIG")]
+        config: Option<PathBuf>,
+        /// SQLite database file (created if missing) [default: nomen.db].
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Address to listen on [default: 127.0.0.1:8080].
+        #[arg(long)]
+        addr: Option<SocketAddr>,
         /// Worker threads (0: one per CPU core).
-        #[arg(long, env = "NOMEN_WORKERS", default_value_t = 0)]
-        workers: usize,
-        /// Largest accepted request body, in bytes.
-        #[arg(long, env = "NOMEN_MAX_BODY_BYTES", default_value_t = 4 * 1024 * 1024)]
-        max_body_bytes: usize,
+        #[arg(long)]
+        workers: Option<usize>,
+        /// Largest accepted request body, in bytes [default: 4194304].
+        #[arg(long)]
+        max_body_bytes: Option<usize>,
         /// Do not load the bundled fixtures into an empty database.
         #[arg(long)]
         no_fixtures: bool,
-        /// Responses kept in the operation response cache (0 disables it).
-        #[arg(long, env = "NOMEN_CACHE_ENTRIES", default_value_t = 50_000)]
-        cache_entries: usize,
+        /// Responses kept in the operation response cache (0 disables it) [default: 50000].
+        #[arg(long)]
+        cache_entries: Option<usize>,
         /// Take encrypted backups into this directory on a schedule (needs --backup-key).
-        #[arg(long, env = "NOMEN_BACKUP_DIR", requires = "backup_key")]
+        #[arg(long)]
         backup_dir: Option<PathBuf>,
         /// Key file of the scheduled backups (outside the backup directory).
-        #[arg(long, env = "NOMEN_BACKUP_KEY", requires = "backup_dir")]
+        #[arg(long)]
         backup_key: Option<PathBuf>,
-        /// How often to back up: 24h, 30m, 45s.
-        #[arg(long, env = "NOMEN_BACKUP_EVERY", default_value = "24h", value_parser = nomen::backup::parse_interval)]
-        backup_every: Duration,
-        /// Scheduled backups to keep (older ones are deleted; 0 keeps all).
-        #[arg(long, env = "NOMEN_BACKUP_KEEP", default_value_t = 14)]
-        backup_keep: usize,
+        /// How often to back up: 24h, 30m, 45s [default: 24h].
+        #[arg(long)]
+        backup_every: Option<String>,
+        /// Scheduled backups to keep (older ones are deleted; 0 keeps all) [default: 14].
+        #[arg(long)]
+        backup_keep: Option<usize>,
     },
+    /// Administer the access register from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Take an encrypted backup of the database, or verify one.
     ///
     /// The copy is consistent while the server runs (SQLite's online backup API), is
@@ -189,6 +226,7 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Serve {
+            config,
             db,
             addr,
             workers,
@@ -200,25 +238,33 @@ fn main() -> ExitCode {
             backup_every,
             backup_keep,
         } => {
-            let backups = backup_dir.zip(backup_key).map(|(out_dir, key)| Schedule {
-                db: db.clone(),
-                out_dir,
-                key,
-                every: backup_every,
-                keep: backup_keep,
-            });
-            serve(
-                ServeConfig {
-                    db,
-                    addr,
-                    workers,
-                    max_body_bytes,
-                    no_fixtures,
-                    cache_entries,
-                },
-                backups,
-            )
+            let mut flags = serde_json::Map::new();
+            let mut set = |key: &str, value: Option<serde_json::Value>| {
+                if let Some(v) = value {
+                    flags.insert(key.to_string(), v);
+                }
+            };
+            set("db", db.map(|v| v.display().to_string().into()));
+            set("addr", addr.map(|v| v.to_string().into()));
+            set("workers", workers.map(Into::into));
+            set("max_body_bytes", max_body_bytes.map(Into::into));
+            set("no_fixtures", no_fixtures.then_some(true.into()));
+            set("cache_entries", cache_entries.map(Into::into));
+            set(
+                "backup_dir",
+                backup_dir.map(|v| v.display().to_string().into()),
+            );
+            set(
+                "backup_key",
+                backup_key.map(|v| v.display().to_string().into()),
+            );
+            set("backup_every", backup_every.map(Into::into));
+            set("backup_keep", backup_keep.map(Into::into));
+            ServeConfig::load(config.as_deref(), &flags)
+                .map_err(Into::into)
+                .and_then(serve)
         }
+        Command::Admin(AdminCommand::Token { db, user, role }) => admin_token(&db, &user, &role),
         Command::Backup {
             db,
             out,
@@ -264,8 +310,18 @@ fn main() -> ExitCode {
 
 type AnyError = Box<dyn std::error::Error>;
 
-fn serve(config: ServeConfig, backups: Option<Schedule>) -> Result<(), AnyError> {
-    config.validate()?;
+fn serve(config: ServeConfig) -> Result<(), AnyError> {
+    let backups = match (&config.backup_dir, &config.backup_key) {
+        (Some(out_dir), Some(key)) => Some(Schedule {
+            db: config.db.clone(),
+            out_dir: out_dir.clone(),
+            key: key.clone(),
+            every: config.backup_interval(),
+            keep: config.backup_keep,
+        }),
+        (None, None) => None,
+        _ => return Err("backups need both backup_dir and backup_key".into()),
+    };
     if let Some(schedule) = &backups {
         schedule.check()?;
     }
@@ -279,9 +335,29 @@ fn serve(config: ServeConfig, backups: Option<Schedule>) -> Result<(), AnyError>
             );
         }
     }
+    let (access, tls) = match &config.tls {
+        Some(tls) => (
+            nomen::access::setup::production(&store, tls, config.limits)?,
+            Some(TlsFiles {
+                cert: tls.cert.clone(),
+                key: tls.key.clone(),
+            }),
+        ),
+        None => {
+            let access = nomen::http::development_access(&store)?;
+            nomen::access::setup::spawn_refresh(access.clone(), None)?;
+            (access, None)
+        }
+    };
+    if let Some(token) = nomen::access::bootstrap_token(&store)? {
+        access.reload()?;
+        print_bootstrap_token(&token);
+    }
     let listener = TcpListener::bind(config.addr)?;
     let bound = listener.local_addr()?;
-    warn_development_mode(bound);
+    if tls.is_none() {
+        warn_development_mode(bound);
+    }
     let terminology = Arc::new(Terminology::new(store));
     let backup_status = backups.map(|schedule| {
         tracing::info!(
@@ -292,16 +368,58 @@ fn serve(config: ServeConfig, backups: Option<Schedule>) -> Result<(), AnyError>
         );
         schedule.start()
     });
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let settings = HttpSettings {
         max_body_bytes: config.max_body_bytes,
         workers: config.workers,
         cache_entries: config.cache_entries,
         backup_status,
+        access: Some(access.clone()),
+        tls,
         ..HttpSettings::default()
     };
-    tracing::info!(db = %config.db.display(), "FHIR base http://{bound}/fhir");
-    actix_web::rt::System::new()
-        .block_on(async move { nomen::http::start(&settings, listener, terminology)?.await })?;
+    tracing::info!(db = %config.db.display(), "FHIR base {scheme}://{bound}/fhir");
+    access.audit.record(nomen::model::register::AuditEvent {
+        operation: "server.start".into(),
+        outcome: "success".into(),
+        detail: Some(format!("{scheme}://{bound}")),
+        ..Default::default()
+    });
+    let ran = actix_web::rt::System::new()
+        .block_on(async move { nomen::http::start(&settings, listener, terminology)?.await });
+    access.audit.record(nomen::model::register::AuditEvent {
+        operation: "server.stop".into(),
+        outcome: "success".into(),
+        ..Default::default()
+    });
+    // Every queued audit event is stored before the process ends.
+    access.audit.shutdown();
+    ran?;
+    Ok(())
+}
+
+fn print_bootstrap_token(token: &str) {
+    let line = "=".repeat(78);
+    eprintln!(
+        "{line}\n\
+         == The register has no admin credential yet. Bootstrap admin token (shown ONCE,\n\
+         == only its SHA-256 is stored; use it as `Authorization: Bearer <token>` on\n\
+         == /admin, then register an administrator's certificate):\n\
+         == NOMEN_BOOTSTRAP_TOKEN={token}\n\
+         {line}"
+    );
+}
+
+fn admin_token(db: &std::path::Path, user: &str, role: &str) -> Result<(), AnyError> {
+    let role = match nomen::model::register::Role::parse(role) {
+        Some(r @ (nomen::model::register::Role::Admin | nomen::model::register::Role::Auditor)) => {
+            r
+        }
+        _ => return Err(format!("--role {role}: expected admin or auditor").into()),
+    };
+    let store = Store::open(db)?;
+    let token = nomen::access::issue_token(&store, user, role)?;
+    println!("{token}");
     Ok(())
 }
 

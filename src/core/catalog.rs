@@ -22,6 +22,38 @@ pub struct Catalog {
     pub value_sets: Vec<(i64, CanonicalHeader)>,
     /// Concept map headers with their store ids.
     pub concept_maps: Vec<(i64, CanonicalHeader)>,
+    /// Code systems whose content needs a licence (flagged at import, and SNOMED CT
+    /// always), with the resource ids they are addressed by: what the access policy
+    /// looks for in requests and answers.
+    pub licensed: Arc<Vec<LicensedSystem>>,
+}
+
+/// A code system whose content needs a licence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LicensedSystem {
+    pub url: String,
+    /// Logical ids of its CodeSystem resources (for `/CodeSystem/{id}` paths).
+    pub resource_ids: Vec<String>,
+}
+
+/// SNOMED CT's canonical URL: its content is always licensed.
+pub const SNOMED_CT: &str = "http://snomed.info/sct";
+
+fn licensed_systems(systems: &[CodeSystemMeta]) -> Vec<LicensedSystem> {
+    let mut out: Vec<LicensedSystem> = Vec::new();
+    for cs in systems {
+        if !(cs.licensed || cs.url == SNOMED_CT) {
+            continue;
+        }
+        match out.iter_mut().find(|l| l.url == cs.url) {
+            Some(l) => l.resource_ids.push(cs.resource_id.clone()),
+            None => out.push(LicensedSystem {
+                url: cs.url.clone(),
+                resource_ids: vec![cs.resource_id.clone()],
+            }),
+        }
+    }
+    out
 }
 
 impl Catalog {
@@ -48,8 +80,10 @@ impl Catalog {
             by_url.entry(cs.url.clone()).or_default().push(i);
             by_resource_id.insert(cs.resource_id.clone(), i);
         }
+        let licensed = Arc::new(licensed_systems(&systems));
         Ok(Catalog {
             generation,
+            licensed,
             code_systems: systems.into_iter().map(Arc::new).collect(),
             by_url,
             by_resource_id,

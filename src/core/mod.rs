@@ -20,7 +20,9 @@ use std::sync::{Arc, RwLock};
 
 use crate::store::{ReadTxn, Store};
 
-pub use catalog::{compare_versions, split_canonical, Catalog, Unresolved};
+pub use catalog::{
+    compare_versions, split_canonical, Catalog, LicensedSystem, Unresolved, SNOMED_CT,
+};
 pub use closure::{ClosureEntry, ClosureRequest, ClosureResult, ClosureTables};
 pub use error::{CoreError, CoreResult, ErrorKind, TxIssue};
 pub use expand::{
@@ -101,6 +103,16 @@ impl Terminology {
     /// The store's current content generation (one small query).
     pub fn generation(&self) -> CoreResult<i64> {
         Ok(self.store.read()?.generation()?)
+    }
+
+    /// The code systems that need a licence, as of the newest catalogue this process
+    /// built (no database work: the access policy asks on every request).
+    pub fn licensed_systems(&self) -> Arc<Vec<LicensedSystem>> {
+        self.catalog
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .licensed
+            .clone()
     }
 
     /// Opens a snapshot, reloading the catalogue if the store changed since it was built

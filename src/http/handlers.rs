@@ -7,7 +7,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use actix_web::{http::Method, web, HttpRequest, HttpResponse};
+use actix_web::{http::Method, web, HttpMessage, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::cache::{Cached, ResponseCache};
@@ -29,11 +29,19 @@ pub async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
-/// `GET /healthz`: liveness, no database work.
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(r#"{"status":"ok"}"#)
+/// `GET /healthz`: liveness, no database work; in production the detail lists each
+/// CRL's state (a CRL that failed to load or expired is reported here).
+pub async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    if !state.production {
+        return HttpResponse::Ok()
+            .content_type("application/json")
+            .body(r#"{"status":"ok"}"#);
+    }
+    let crls = state.access.crls.status();
+    HttpResponse::Ok().json(json!({
+        "status": "ok",
+        "detail": {"crl": crls, "crl_policy": state.access.crls.policy},
+    }))
 }
 
 /// `GET /fhir/metadata[?mode=terminology]`.
@@ -189,6 +197,11 @@ async fn operation(
         Ok(body) => body,
         Err(e) => return error(rendering, &e),
     };
+    // The licence check reads what the request asked about, body included.
+    if !body.is_empty() {
+        req.extensions_mut()
+            .insert(super::access::RequestBody(body.clone()));
+    }
     // $closure changes server state: never answered from the cache.
     let key = if name == "closure" {
         None

@@ -2,6 +2,8 @@
 //! limits and rendering; every response under `/fhir` is a FHIR resource or an
 //! OperationOutcome.
 
+pub mod access;
+pub mod admin;
 mod cache;
 mod handlers;
 mod negotiate;
@@ -14,10 +16,11 @@ use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
 
+use crate::access::Access;
 use crate::core::Terminology;
 
 /// Settings of the HTTP server.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpSettings {
     /// Largest accepted request body, in bytes (413 beyond).
     pub max_body_bytes: usize,
@@ -31,6 +34,19 @@ pub struct HttpSettings {
     pub expansion_limit: usize,
     /// The scheduled backups' status, when backups are scheduled (shown by `/readyz`).
     pub backup_status: Option<Arc<crate::backup::ScheduleStatus>>,
+    /// Access control (register, CRLs, audit, limits). Without it the server makes a
+    /// development-mode one over the terminology's store (admin API by token only).
+    pub access: Option<Arc<Access>>,
+    /// Production mode: the server certificate chain and key. Client certificates are
+    /// then verified against `access.trusted`, and licences, limits and audit apply.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The server's own certificate chain and key (PEM files).
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
 }
 
 impl Default for HttpSettings {
@@ -41,6 +57,8 @@ impl Default for HttpSettings {
             cache_entries: 50_000,
             expansion_limit: 1_000,
             backup_status: None,
+            access: None,
+            tls: None,
         }
     }
 }
@@ -53,6 +71,40 @@ pub struct AppState {
     pub expansion_limit: usize,
     pub metrics: Arc<observe::Metrics>,
     pub backup_status: Option<Arc<crate::backup::ScheduleStatus>>,
+    pub access: Arc<Access>,
+    /// TLS with client certificates: identities, licences, limits and audit apply.
+    pub production: bool,
+}
+
+/// Development-mode access control over `store`: no trusted CAs, no CRLs; the admin API
+/// answers admin tokens only.
+pub fn development_access(store: &Arc<crate::store::Store>) -> std::io::Result<Arc<Access>> {
+    let audit = crate::access::Audit::start(store).map_err(std::io::Error::other)?;
+    let crls = Arc::new(crate::access::CrlStore::new(
+        Vec::new(),
+        crate::access::CrlPolicy::FailClosed,
+    ));
+    let access = Access::new(
+        store.clone(),
+        Vec::new(),
+        crls,
+        audit,
+        crate::access::LimitSettings::default(),
+    )
+    .map_err(std::io::Error::other)?;
+    Ok(Arc::new(access))
+}
+
+/// Keeps the verified client certificate of a TLS connection for its requests.
+fn peer_certificate(conn: &dyn std::any::Any, ext: &mut actix_web::dev::Extensions) {
+    type Tls = actix_tls::accept::openssl::TlsStream<actix_web::rt::net::TcpStream>;
+    let Some(tls) = conn.downcast_ref::<Tls>() else {
+        return;
+    };
+    if let Some(cert) = tls.ssl().peer_certificate() {
+        let fingerprint = crate::access::certificate::facts(&cert).fingerprint;
+        ext.insert(crate::access::PeerCertificate { cert, fingerprint });
+    }
 }
 
 /// Builds the server on an already bound listener (tests bind `127.0.0.1:0`). The
@@ -66,6 +118,23 @@ pub fn start(
     if settings.cache_entries > 0 {
         cache.watch(terminology.clone());
     }
+    let access = match &settings.access {
+        Some(access) => access.clone(),
+        None => development_access(terminology.store())?,
+    };
+    let production = settings.tls.is_some();
+    let acceptor = match &settings.tls {
+        Some(files) => Some(
+            crate::access::tls::acceptor(
+                &files.cert,
+                &files.key,
+                &access.trusted,
+                access.audit.clone(),
+            )
+            .map_err(std::io::Error::other)?,
+        ),
+        None => None,
+    };
     let state = web::Data::new(AppState {
         terminology,
         max_body_bytes: settings.max_body_bytes,
@@ -73,11 +142,14 @@ pub fn start(
         expansion_limit: settings.expansion_limit,
         metrics: observe::Metrics::new(),
         backup_status: settings.backup_status.clone(),
+        access,
+        production,
     });
     let api = openapi::document();
-    let mut server = HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(actix_web::middleware::from_fn(access::guard))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()),
@@ -85,7 +157,11 @@ pub fn start(
             .route("/docs", web::get().to(handlers::docs_redirect))
             .configure(routes)
     })
-    .listen(listener)?;
+    .on_connect(peer_certificate);
+    let mut server = match acceptor {
+        Some(acceptor) => server.listen_openssl(listener, acceptor)?,
+        None => server.listen(listener)?,
+    };
     if settings.workers > 0 {
         server = server.workers(settings.workers);
     }
@@ -97,6 +173,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(handlers::healthz))
         .route("/readyz", web::get().to(observe::readyz))
         .route("/metrics", web::get().to(observe::metrics))
+        .configure(admin::routes)
         .route("/fhir/metadata", web::get().to(handlers::metadata))
         .route(
             "/fhir/OperationDefinition/{id}",

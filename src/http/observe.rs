@@ -151,6 +151,7 @@ pub fn operation_label(path: &str) -> String {
         return match path {
             "/healthz" | "/readyz" | "/metrics" | "/openapi.json" => path[1..].to_string(),
             p if p == "/docs" || p.starts_with("/docs/") => "docs".into(),
+            p if p.starts_with("/admin/") => admin_label(p),
             _ => "other".into(),
         };
     };
@@ -164,6 +165,30 @@ pub fn operation_label(path: &str) -> String {
         [t, _] if known_type(t) => format!("{t}/read"),
         [t, _, op] if known_type(t) && op.starts_with('$') => format!("{t}/{}", clean(op)),
         _ => "other".into(),
+    }
+}
+
+/// The label of an admin path: `admin/` and its first segment, when it is one the API
+/// has (so hostile paths cannot make new series).
+fn admin_label(path: &str) -> String {
+    let first = path["/admin/".len()..]
+        .split('/')
+        .next()
+        .unwrap_or_default();
+    let known = [
+        "institutions",
+        "certificates",
+        "licences",
+        "audit",
+        "reports",
+        "crl",
+        "tokens",
+        "imports",
+    ];
+    if known.contains(&first) {
+        format!("admin/{first}")
+    } else {
+        "admin/other".into()
     }
 }
 
@@ -301,17 +326,34 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Err(e) => serde_json::json!({"ok": false, "error": e, "expected": r.schema_expected}),
     };
     let body = serde_json::json!({
-        "status": if r.ready() { "ready" } else { "not ready" },
+        "status": if r.ready() && (!state.production || state.access.crls.all_fresh()
+            || state.access.crls.policy == crate::access::CrlPolicy::FailOpen) { "ready" } else { "not ready" },
         "checks": {
             "database": database,
             "migrations": migrations,
-            "crl": {"ok": true, "detail": "no TLS configured (development mode): no client certificates to check"},
+            "crl": crl_check(&state),
             "backup": backup_check(state.backup_status.as_deref()),
         },
     });
-    if r.ready() {
+    let crl_ok = !state.production
+        || state.access.crls.all_fresh()
+        || state.access.crls.policy == crate::access::CrlPolicy::FailOpen;
+    if r.ready() && crl_ok {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)
     }
+}
+
+/// The CRL readiness check: every trusted CA's CRL loaded and unexpired (production).
+fn crl_check(state: &AppState) -> serde_json::Value {
+    if !state.production {
+        return serde_json::json!({"ok": true, "detail": "no TLS configured (development mode): no client certificates to check"});
+    }
+    let status = state.access.crls.status();
+    serde_json::json!({
+        "ok": state.access.crls.all_fresh(),
+        "policy": state.access.crls.policy,
+        "crls": status,
+    })
 }

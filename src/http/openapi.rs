@@ -470,7 +470,7 @@ pub fn document() -> OpenApi {
         tag
     })
     .collect::<Vec<_>>();
-    OpenApiBuilder::new()
+    let mut api = OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
                 .title("Nomen FHIR R4 terminology server")
@@ -488,7 +488,38 @@ pub fn document() -> OpenApi {
         .paths(paths)
         .components(Some(components.build()))
         .tags(Some(tags))
-        .build()
+        .build();
+    // The admin API is documented from its handlers' own annotations and the register's
+    // types, and secured by an admin token (or an administrator's client certificate).
+    let mut admin = <super::admin::AdminApi as utoipa::OpenApi>::openapi();
+    let mut bearer =
+        utoipa::openapi::security::Http::new(utoipa::openapi::security::HttpAuthScheme::Bearer);
+    bearer.description = Some(
+        "An admin or auditor token: the bootstrap token printed at first start, one from          `POST /admin/tokens`, or `nomen admin token`."
+            .into(),
+    );
+    admin
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            utoipa::openapi::security::SecurityScheme::Http(bearer),
+        );
+    admin.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+        "bearer",
+        Vec::<String>::new(),
+    )]);
+    for item in admin.paths.paths.values_mut() {
+        for op in [&mut item.get, &mut item.post, &mut item.put]
+            .into_iter()
+            .flatten()
+        {
+            op.security = admin.security.clone();
+        }
+    }
+    admin.security = None;
+    api.merge(admin);
+    api
 }
 
 /// The document as pretty JSON with a trailing newline, as committed.

@@ -7,6 +7,7 @@
 mod codesystem;
 mod concept;
 mod load;
+pub mod register;
 mod valueset;
 
 pub use codesystem::{CodeSystemMeta, HierarchyMeaning, PropertyDef, PropertyType};

@@ -12,6 +12,7 @@
 //!   another process.
 
 mod read;
+mod register;
 mod schema;
 mod write;
 
@@ -23,6 +24,7 @@ use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::Connection;
 
 pub use read::ReadTxn;
+pub use register::{AuditSink, NewCertificate, RegisterData, RegisterTxn};
 pub use write::{WriteOutcome, WriteTxn};
 
 /// Errors of the storage layer. Their text never reaches a client: the HTTP layer logs

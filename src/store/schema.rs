@@ -176,4 +176,97 @@ ALTER TABLE concept ADD COLUMN extensions TEXT;
     r#"
 ALTER TABLE code_system ADD COLUMN licensed INTEGER NOT NULL DEFAULT 0;
 "#,
+    // 8: the access register (institutions, client certificates, licences, admin
+    // tokens) and the audit trail. Kept in the terminology file so one online backup
+    // holds both, and one restore brings both back consistent.
+    r#"
+CREATE TABLE institution (
+    id             INTEGER PRIMARY KEY,
+    name           TEXT NOT NULL,
+    registry_code  TEXT NOT NULL UNIQUE,
+    address        TEXT,
+    contact_person TEXT,
+    phone          TEXT,
+    email          TEXT,
+    status         TEXT NOT NULL DEFAULT 'active',
+    status_reason  TEXT,
+    created        TEXT NOT NULL,
+    updated        TEXT NOT NULL
+);
+CREATE TABLE client_certificate (
+    id             INTEGER PRIMARY KEY,
+    fingerprint    TEXT NOT NULL UNIQUE,
+    subject        TEXT NOT NULL,
+    issuer         TEXT NOT NULL,
+    serial         TEXT NOT NULL,
+    not_before     TEXT NOT NULL,
+    not_after      TEXT NOT NULL,
+    key_bits       INTEGER NOT NULL,
+    signature      TEXT NOT NULL,
+    pem            TEXT NOT NULL,
+    role           TEXT NOT NULL,
+    institution_id INTEGER REFERENCES institution(id),
+    user_name      TEXT,
+    status         TEXT NOT NULL DEFAULT 'active',
+    status_reason  TEXT,
+    created        TEXT NOT NULL,
+    updated        TEXT NOT NULL
+);
+CREATE TABLE licence (
+    id              INTEGER PRIMARY KEY,
+    licence_id      TEXT NOT NULL UNIQUE,
+    licensee_name   TEXT,
+    first_name      TEXT,
+    last_name       TEXT,
+    registry_code   TEXT,
+    personal_code   TEXT,
+    address         TEXT,
+    issue_date      TEXT NOT NULL,
+    revocation_date TEXT,
+    contact_name    TEXT,
+    phone           TEXT,
+    email           TEXT,
+    created         TEXT NOT NULL,
+    updated         TEXT NOT NULL
+);
+CREATE TABLE licence_scope (
+    licence_id INTEGER NOT NULL REFERENCES licence(id),
+    system     TEXT NOT NULL,
+    edition    TEXT,
+    label      TEXT
+);
+CREATE INDEX licence_scope_licence ON licence_scope(licence_id);
+CREATE TABLE licence_institution (
+    licence_id     INTEGER NOT NULL REFERENCES licence(id),
+    institution_id INTEGER NOT NULL REFERENCES institution(id),
+    PRIMARY KEY (licence_id, institution_id)
+);
+CREATE TABLE admin_token (
+    id        INTEGER PRIMARY KEY,
+    user_name TEXT NOT NULL,
+    role      TEXT NOT NULL,
+    sha256    TEXT NOT NULL UNIQUE,
+    created   TEXT NOT NULL,
+    revoked   TEXT
+);
+CREATE TABLE audit_event (
+    id             INTEGER PRIMARY KEY,
+    time           TEXT NOT NULL,
+    request_id     TEXT,
+    institution_id INTEGER,
+    fingerprint    TEXT,
+    user_name      TEXT,
+    role           TEXT,
+    client         TEXT,
+    operation      TEXT NOT NULL,
+    target         TEXT,
+    outcome        TEXT NOT NULL,
+    status         INTEGER,
+    detail         TEXT,
+    before         TEXT,
+    after          TEXT
+);
+CREATE INDEX audit_event_time ON audit_event(time);
+CREATE INDEX audit_event_institution ON audit_event(institution_id, time);
+"#,
 ];

@@ -1,0 +1,133 @@
+//! The audit trail's queue: requests hand their event to a channel (a few hundred
+//! nanoseconds) and one thread appends them in batches (one transaction per batch).
+//! [`Audit::shutdown`] drains the queue before the server exits, so a clean shutdown
+//! loses nothing; events are also flushed at least every [`FLUSH_EVERY`].
+
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::model::register::AuditEvent;
+use crate::store::{AuditSink, Store};
+
+/// Longest time an event waits in the queue.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Largest batch written in one transaction.
+const BATCH: usize = 2_000;
+
+enum Message {
+    Event(Box<AuditEvent>),
+    /// Write everything queued so far, then answer.
+    Flush(Sender<()>),
+}
+
+/// The handle requests record through. Cheap to clone.
+#[derive(Clone)]
+pub struct Audit {
+    queue: Sender<Message>,
+    worker: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl Audit {
+    /// Starts the writer thread on its own connection to `store`'s file.
+    pub fn start(store: &Store) -> crate::store::Result<Audit> {
+        let sink = store.audit_sink()?;
+        let (queue, events) = mpsc::channel();
+        let worker = std::thread::Builder::new()
+            .name("nomen-audit".into())
+            .spawn(move || write_loop(sink, events))
+            .expect("spawn audit thread");
+        Ok(Audit {
+            queue,
+            worker: Arc::new(Mutex::new(Some(worker))),
+        })
+    }
+
+    /// Queues an event; fills in the time if it is empty.
+    pub fn record(&self, mut event: AuditEvent) {
+        if event.time.is_empty() {
+            event.time = now();
+        }
+        if self.queue.send(Message::Event(Box::new(event))).is_err() {
+            tracing::error!("audit event dropped: the audit writer has stopped");
+        }
+    }
+
+    /// Waits until everything queued before this call is stored (admin reads of the
+    /// audit call this, so an auditor sees their own last request).
+    pub fn flush(&self) {
+        let (done, wait) = mpsc::channel();
+        if self.queue.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv_timeout(Duration::from_secs(30));
+        }
+    }
+
+    /// Flushes and stops the writer (at shutdown).
+    pub fn shutdown(&self) {
+        self.flush();
+        let worker = self.worker.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(worker) = worker {
+            // The thread ends when every sender is gone; here it is enough that the
+            // queue is empty, so it is detached rather than joined.
+            drop(worker);
+        }
+    }
+}
+
+/// The current time as the audit stores it (sortable text).
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn write_loop(mut sink: AuditSink, events: Receiver<Message>) {
+    let mut batch: Vec<AuditEvent> = Vec::new();
+    let mut waiting: Vec<Sender<()>> = Vec::new();
+    loop {
+        let message = events.recv_timeout(FLUSH_EVERY);
+        let mut closed = false;
+        match message {
+            Ok(Message::Event(e)) => batch.push(*e),
+            Ok(Message::Flush(done)) => waiting.push(done),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => closed = true,
+        }
+        // Take whatever else is already queued, up to a batch.
+        while batch.len() < BATCH {
+            match events.try_recv() {
+                Ok(Message::Event(e)) => batch.push(*e),
+                Ok(Message::Flush(done)) => waiting.push(done),
+                Err(_) => break,
+            }
+        }
+        if !batch.is_empty() {
+            write(&mut sink, &mut batch);
+        }
+        for done in waiting.drain(..) {
+            let _ = done.send(());
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
+/// Appends a batch, retrying a busy database for a while; events are kept, never
+/// silently dropped, until they are written or the retries run out (then logged).
+fn write(sink: &mut AuditSink, batch: &mut Vec<AuditEvent>) {
+    for attempt in 0..10 {
+        match sink.append(batch) {
+            Ok(()) => {
+                batch.clear();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(attempt, "audit write failed, retrying: {e}");
+                std::thread::sleep(Duration::from_millis(200 * (attempt + 1)));
+            }
+        }
+    }
+    for e in batch.drain(..) {
+        tracing::error!(event = ?e, "audit event could not be stored");
+    }
+}

@@ -1,0 +1,526 @@
+//! The admin API under `/admin` (JSON): the access register, the audit, reports, CRL
+//! refresh and tokens. Handlers authorise by role, parse, call [`crate::admin`] off the
+//! async executor, and render; errors are OperationOutcomes like everywhere else.
+
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::access::refusal_response;
+use super::observe::RequestId;
+use super::AppState;
+use crate::access::{CrlStatus, Identity, Refusal};
+use crate::admin::{
+    reports, Actor, Admin, AdminError, CertificateBinding, CertificateRegistration, IssuedToken,
+    StatusChange, TokenRequest, Transition,
+};
+use crate::model::register::*;
+
+/// What a handler needs of its caller.
+#[derive(Clone, Copy, PartialEq)]
+enum Need {
+    /// Admin role.
+    Admin,
+    /// Admin or auditor (the audit and reports).
+    Audit,
+}
+
+fn actor(req: &HttpRequest, need: Need) -> Result<Actor, HttpResponse> {
+    let identity = req
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or_default();
+    let allowed = match (identity.role, need) {
+        (Some(Role::Admin), _) => true,
+        (Some(Role::Auditor), Need::Audit) => true,
+        _ => false,
+    };
+    if !allowed {
+        let why = match identity.role {
+            Some(Role::Auditor) => "an auditor reads the audit and reports only",
+            _ => "this needs the admin role",
+        };
+        return Err(refusal_response(req, &Refusal::forbidden("forbidden", why)));
+    }
+    Ok(Actor {
+        identity,
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        client: req.peer_addr().map(|a| a.ip().to_string()),
+    })
+}
+
+fn outcome(status: u16, code: &str, text: &str) -> HttpResponse {
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .content_type("application/fhir+json")
+    .json(serde_json::json!({
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": code, "details": {"text": text}}],
+    }))
+}
+
+fn failure(e: &AdminError) -> HttpResponse {
+    let code = match e {
+        AdminError::Invalid(_) => "invalid",
+        AdminError::NotFound(_) => "not-found",
+        AdminError::Conflict(_) => "conflict",
+        AdminError::Store(inner) => {
+            tracing::error!("admin store error: {inner}");
+            return outcome(500, "exception", "the register could not be changed");
+        }
+    };
+    outcome(e.status(), code, &e.to_string())
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
+    serde_json::from_slice(body).map_err(|e| {
+        outcome(
+            400,
+            "structure",
+            &format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+/// Runs an admin call off the executor and renders its JSON.
+async fn run<T: Serialize + Send + 'static>(
+    state: web::Data<AppState>,
+    status: u16,
+    f: impl FnOnce(&Admin) -> Result<T, AdminError> + Send + 'static,
+) -> HttpResponse {
+    let result = web::block(move || {
+        let admin = Admin {
+            access: &state.access,
+            store: state.terminology.store(),
+        };
+        f(&admin)
+    })
+    .await;
+    match result {
+        Ok(Ok(value)) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap_or_default())
+                .json(value)
+        }
+        Ok(Err(e)) => failure(&e),
+        Err(_) => outcome(500, "exception", "the admin call failed"),
+    }
+}
+
+macro_rules! try_or_respond {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(response) => return response,
+        }
+    };
+}
+
+/// List the registered institutions.
+#[utoipa::path(get, path = "/admin/institutions", tag = "admin",
+    responses((status = 200, body = [Institution]), (status = 401), (status = 403)))]
+pub async fn list_institutions(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    run(state, 200, |a| a.institutions()).await
+}
+
+/// Register an institution.
+#[utoipa::path(post, path = "/admin/institutions", tag = "admin", request_body = InstitutionFields,
+    responses((status = 201, body = Institution), (status = 409, description = "registry code already registered"), (status = 422)))]
+pub async fn create_institution(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let fields: InstitutionFields = try_or_respond!(parse(&body));
+    run(state, 201, move |a| a.create_institution(&actor, &fields)).await
+}
+
+/// One institution.
+#[utoipa::path(get, path = "/admin/institutions/{id}", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404)))]
+pub async fn get_institution(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    let id = id.into_inner();
+    run(state, 200, move |a| a.institution(id)).await
+}
+
+/// Replace an institution's details.
+#[utoipa::path(put, path = "/admin/institutions/{id}", tag = "admin", request_body = InstitutionFields,
+    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404), (status = 422)))]
+pub async fn update_institution(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let fields: InstitutionFields = try_or_respond!(parse(&body));
+    let id = id.into_inner();
+    run(state, 200, move |a| {
+        a.update_institution(&actor, id, &fields)
+    })
+    .await
+}
+
+/// Suspend, restore or annul an institution (annulment is final).
+#[utoipa::path(post, path = "/admin/institutions/{id}/{action}", tag = "admin", request_body = StatusChange,
+    params(("id" = i64, Path), ("action" = String, Path, description = "suspend, restore or annul")),
+    responses((status = 200, body = Institution), (status = 404), (status = 409, description = "not allowed from the current status")))]
+pub async fn transition_institution(
+    req: HttpRequest,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let (id, action) = path.into_inner();
+    let Some(t) = Transition::parse(&action) else {
+        return outcome(
+            404,
+            "not-found",
+            &format!("unknown action {action}: suspend, restore or annul"),
+        );
+    };
+    let change: StatusChange = try_or_respond!(parse(&body));
+    run(state, 200, move |a| {
+        a.transition_institution(&actor, id, t, &change)
+    })
+    .await
+}
+
+/// List the registered client certificates.
+#[utoipa::path(get, path = "/admin/certificates", tag = "admin",
+    responses((status = 200, body = [ClientCertificate])))]
+pub async fn list_certificates(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    run(state, 200, |a| a.certificates()).await
+}
+
+/// Register a client certificate from its PEM: the server reads subject, issuer, serial,
+/// validity, key size and fingerprint, and refuses keys under 2048 bits, non-SHA-2
+/// signatures and certificates not issued by a trusted CA.
+#[utoipa::path(post, path = "/admin/certificates", tag = "admin", request_body = CertificateRegistration,
+    responses((status = 201, body = ClientCertificate), (status = 409), (status = 422, description = "weak key, weak signature, untrusted issuer, expired, or bad binding")))]
+pub async fn register_certificate(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let r: CertificateRegistration = try_or_respond!(parse(&body));
+    run(state, 201, move |a| a.register_certificate(&actor, &r)).await
+}
+
+/// One certificate.
+#[utoipa::path(get, path = "/admin/certificates/{id}", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = ClientCertificate), (status = 404)))]
+pub async fn get_certificate(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    let id = id.into_inner();
+    run(state, 200, move |a| a.certificate(id)).await
+}
+
+/// Bind a certificate to a role and an institution or user.
+#[utoipa::path(put, path = "/admin/certificates/{id}/binding", tag = "admin", request_body = CertificateBinding,
+    params(("id" = i64, Path)), responses((status = 200, body = ClientCertificate), (status = 404), (status = 422)))]
+pub async fn bind_certificate(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let b: CertificateBinding = try_or_respond!(parse(&body));
+    let id = id.into_inner();
+    run(state, 200, move |a| a.bind_certificate(&actor, id, &b)).await
+}
+
+/// Suspend, restore or annul a certificate.
+#[utoipa::path(post, path = "/admin/certificates/{id}/{action}", tag = "admin", request_body = StatusChange,
+    params(("id" = i64, Path), ("action" = String, Path, description = "suspend, restore or annul")),
+    responses((status = 200, body = ClientCertificate), (status = 404), (status = 409)))]
+pub async fn transition_certificate(
+    req: HttpRequest,
+    path: web::Path<(i64, String)>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let (id, action) = path.into_inner();
+    let Some(t) = Transition::parse(&action) else {
+        return outcome(
+            404,
+            "not-found",
+            &format!("unknown action {action}: suspend, restore or annul"),
+        );
+    };
+    let change: StatusChange = try_or_respond!(parse(&body));
+    run(state, 200, move |a| {
+        a.transition_certificate(&actor, id, t, &change)
+    })
+    .await
+}
+
+/// List the licences.
+#[utoipa::path(get, path = "/admin/licences", tag = "admin", responses((status = 200, body = [Licence])))]
+pub async fn list_licences(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    run(state, 200, |a| a.licences()).await
+}
+
+/// Record a licence: every field of the licence register, the editions/modules it
+/// covers and the institutions that use it.
+#[utoipa::path(post, path = "/admin/licences", tag = "admin", request_body = LicenceFields,
+    responses((status = 201, body = Licence), (status = 409), (status = 422)))]
+pub async fn create_licence(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let f: LicenceFields = try_or_respond!(parse(&body));
+    run(state, 201, move |a| a.create_licence(&actor, &f)).await
+}
+
+/// One licence.
+#[utoipa::path(get, path = "/admin/licences/{id}", tag = "admin",
+    params(("id" = i64, Path)), responses((status = 200, body = Licence), (status = 404)))]
+pub async fn get_licence(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    let id = id.into_inner();
+    run(state, 200, move |a| a.licence(id)).await
+}
+
+/// Replace a licence (also how a revocation date is recorded).
+#[utoipa::path(put, path = "/admin/licences/{id}", tag = "admin", request_body = LicenceFields,
+    params(("id" = i64, Path)), responses((status = 200, body = Licence), (status = 404), (status = 422)))]
+pub async fn update_licence(
+    req: HttpRequest,
+    id: web::Path<i64>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let f: LicenceFields = try_or_respond!(parse(&body));
+    let id = id.into_inner();
+    run(state, 200, move |a| a.update_licence(&actor, id, &f)).await
+}
+
+/// Whether the caller asked for CSV (`format=csv` or `Accept: text/csv`).
+fn wants_csv(req: &HttpRequest) -> bool {
+    let query = form_urlencoded::parse(req.query_string().as_bytes())
+        .any(|(k, v)| k == "format" && v == "csv");
+    let accept = req
+        .headers()
+        .get("accept")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/csv"));
+    query || accept
+}
+
+fn csv_response(name: &str, body: String) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .body(body)
+}
+
+/// Query the audit trail (newest first); `format=csv` exports it.
+#[utoipa::path(get, path = "/admin/audit", tag = "audit", params(AuditQuery, ("format" = Option<String>, Query, description = "csv for a CSV export")),
+    responses((status = 200, body = [AuditEvent], description = "JSON, or CSV with format=csv"), (status = 403)))]
+pub async fn audit(
+    req: HttpRequest,
+    q: web::Query<AuditQuery>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Audit));
+    let q = q.into_inner();
+    if wants_csv(&req) {
+        let state = state.clone();
+        let events = web::block(move || {
+            Admin {
+                access: &state.access,
+                store: state.terminology.store(),
+            }
+            .audit_events(&q)
+        })
+        .await;
+        return match events {
+            Ok(Ok(events)) => csv_response("audit.csv", reports::audit_csv(&events)),
+            Ok(Err(e)) => failure(&e),
+            Err(_) => outcome(500, "exception", "the audit query failed"),
+        };
+    }
+    run(state, 200, move |a| a.audit_events(&q)).await
+}
+
+/// Period of a report.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Period {
+    /// From (inclusive; date or RFC 3339).
+    pub from: Option<String>,
+    /// Until (exclusive).
+    pub to: Option<String>,
+    /// `csv` for CSV.
+    pub format: Option<String>,
+}
+
+/// Usage per institution and operation over a period.
+#[utoipa::path(get, path = "/admin/reports/usage", tag = "audit", params(Period),
+    responses((status = 200, body = [UsageRow], description = "JSON, or CSV with format=csv")))]
+pub async fn usage_report(
+    req: HttpRequest,
+    p: web::Query<Period>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Audit));
+    let csv = wants_csv(&req);
+    let p = p.into_inner();
+    let rows = web::block(move || {
+        state.access.audit.flush();
+        state
+            .terminology
+            .store()
+            .usage(p.from.as_deref(), p.to.as_deref())
+    })
+    .await;
+    match rows {
+        Ok(Ok(rows)) if csv => csv_response("usage.csv", reports::usage_csv(&rows)),
+        Ok(Ok(rows)) => HttpResponse::Ok().json(rows),
+        _ => outcome(500, "exception", "the usage report failed"),
+    }
+}
+
+/// The de-personalised licence report for SNOMED International (CSV): personal codes
+/// omitted, natural persons' names replaced by "natural person".
+#[utoipa::path(get, path = "/admin/reports/licences", tag = "audit",
+    responses((status = 200, content_type = "text/csv", body = String)))]
+pub async fn licence_report(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Audit));
+    let licences = web::block(move || state.terminology.store().register()).await;
+    match licences {
+        Ok(Ok(r)) => csv_response("licences.csv", reports::licence_csv(&r.licences)),
+        _ => outcome(500, "exception", "the licence report failed"),
+    }
+}
+
+/// The CRL of every trusted CA.
+#[utoipa::path(get, path = "/admin/crl", tag = "admin", responses((status = 200, body = [CrlStatus])))]
+pub async fn crl_status(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Audit));
+    HttpResponse::Ok().json(state.access.crls.status())
+}
+
+/// Load every CRL again now (also done on the configured schedule).
+#[utoipa::path(post, path = "/admin/crl/refresh", tag = "admin", responses((status = 200, body = [CrlStatus])))]
+pub async fn crl_refresh(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let status = web::block(move || {
+        let status = state.access.crls.refresh();
+        let mut e = AuditEvent {
+            operation: "admin/crl.refresh".into(),
+            outcome: if status.iter().all(|s| s.fresh) {
+                "success"
+            } else {
+                "error"
+            }
+            .into(),
+            status: Some(200),
+            request_id: actor.request_id.clone(),
+            after: serde_json::to_string(&status).ok(),
+            ..AuditEvent::default()
+        };
+        actor.identity.stamp(&mut e);
+        state.access.audit.record(e);
+        status
+    })
+    .await;
+    match status {
+        Ok(status) => HttpResponse::Ok().json(status),
+        Err(_) => outcome(500, "exception", "the CRL refresh failed"),
+    }
+}
+
+/// Issue an admin or auditor token; it is shown once, only its hash is stored.
+#[utoipa::path(post, path = "/admin/tokens", tag = "admin", request_body = TokenRequest,
+    responses((status = 201, body = IssuedToken), (status = 422)))]
+pub async fn issue_token(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let r: TokenRequest = try_or_respond!(parse(&body));
+    run(state, 201, move |a| a.issue_token(&actor, &r)).await
+}
+
+/// The admin routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/institutions", web::get().to(list_institutions))
+        .route("/admin/institutions", web::post().to(create_institution))
+        .route("/admin/institutions/{id}", web::get().to(get_institution))
+        .route(
+            "/admin/institutions/{id}",
+            web::put().to(update_institution),
+        )
+        .route(
+            "/admin/institutions/{id}/{action}",
+            web::post().to(transition_institution),
+        )
+        .route("/admin/certificates", web::get().to(list_certificates))
+        .route("/admin/certificates", web::post().to(register_certificate))
+        .route("/admin/certificates/{id}", web::get().to(get_certificate))
+        .route(
+            "/admin/certificates/{id}/binding",
+            web::put().to(bind_certificate),
+        )
+        .route(
+            "/admin/certificates/{id}/{action}",
+            web::post().to(transition_certificate),
+        )
+        .route("/admin/licences", web::get().to(list_licences))
+        .route("/admin/licences", web::post().to(create_licence))
+        .route("/admin/licences/{id}", web::get().to(get_licence))
+        .route("/admin/licences/{id}", web::put().to(update_licence))
+        .route("/admin/audit", web::get().to(audit))
+        .route("/admin/reports/usage", web::get().to(usage_report))
+        .route("/admin/reports/licences", web::get().to(licence_report))
+        .route("/admin/crl", web::get().to(crl_status))
+        .route("/admin/crl/refresh", web::post().to(crl_refresh))
+        .route("/admin/tokens", web::post().to(issue_token));
+}
+
+/// The admin API's OpenAPI paths and schemas, merged into the server's document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(list_institutions, create_institution, get_institution, update_institution,
+        transition_institution, list_certificates, register_certificate, get_certificate,
+        bind_certificate, transition_certificate, list_licences, create_licence, get_licence,
+        update_licence, audit, usage_report, licence_report, crl_status, crl_refresh, issue_token),
+    components(schemas(Institution, InstitutionFields, ClientCertificate, Licence, LicenceFields,
+        LicenceScope, AuditEvent, UsageRow, StatusChange, CertificateRegistration,
+        CertificateBinding, TokenRequest, IssuedToken, CrlStatus, Status, Role, Outcome)),
+    tags((name = "admin", description = "The access register (admin role). Authenticate with an administrator's client certificate or `Authorization: Bearer <token>`."),
+        (name = "audit", description = "The audit trail and reports (admin or auditor role)."))
+)]
+pub struct AdminApi;
