@@ -129,10 +129,7 @@ const ENV_KEYS: &[&str] = &[
 impl ServeConfig {
     /// Defaults, then the TOML file (if given; it must exist), then the environment,
     /// then `overrides` (the command line's flags, as a partial TOML table).
-    pub fn load(
-        file: Option<&Path>,
-        overrides: &toml_overrides::Overrides,
-    ) -> Result<ServeConfig, ConfigError> {
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<ServeConfig, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(ServeConfig::default()));
         if let Some(file) = file {
             if !file.exists() {
@@ -144,11 +141,11 @@ impl ServeConfig {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment
-            .merge(
-                Env::prefixed("NOMEN_")
-                    .split("__")
-                    .filter(|k| ENV_KEYS.contains(&k.as_str().split('.').next().unwrap_or(""))),
-            )
+            .merge(Env::prefixed("NOMEN_").split("__").filter(|k| {
+                let first = k.as_str().split("__").next().unwrap_or("");
+                let first = first.split('.').next().unwrap_or("");
+                ENV_KEYS.iter().any(|key| key.eq_ignore_ascii_case(first))
+            }))
             .merge(Serialized::defaults(overrides));
         let config: ServeConfig = figment
             .extract()
@@ -188,8 +185,28 @@ pub fn parse_duration(s: &str) -> Result<Duration, ConfigError> {
     crate::backup::parse_interval(s).map_err(ConfigError::Invalid)
 }
 
-/// Command-line flags as a partial configuration: only the flags given are set.
-pub mod toml_overrides {
-    /// A partial table of top-level keys.
-    pub type Overrides = serde_json::Map<String, serde_json::Value>;
+/// Command-line flags as a partial configuration: only the flags given are set, and they
+/// win over the file and the environment.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_fixtures: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_entries: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_key: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_every: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backup_keep: Option<usize>,
 }

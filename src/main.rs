@@ -238,28 +238,18 @@ fn main() -> ExitCode {
             backup_every,
             backup_keep,
         } => {
-            let mut flags = serde_json::Map::new();
-            let mut set = |key: &str, value: Option<serde_json::Value>| {
-                if let Some(v) = value {
-                    flags.insert(key.to_string(), v);
-                }
+            let flags = nomen::config::Overrides {
+                db,
+                addr,
+                workers,
+                max_body_bytes,
+                no_fixtures: no_fixtures.then_some(true),
+                cache_entries,
+                backup_dir,
+                backup_key,
+                backup_every,
+                backup_keep,
             };
-            set("db", db.map(|v| v.display().to_string().into()));
-            set("addr", addr.map(|v| v.to_string().into()));
-            set("workers", workers.map(Into::into));
-            set("max_body_bytes", max_body_bytes.map(Into::into));
-            set("no_fixtures", no_fixtures.then_some(true.into()));
-            set("cache_entries", cache_entries.map(Into::into));
-            set(
-                "backup_dir",
-                backup_dir.map(|v| v.display().to_string().into()),
-            );
-            set(
-                "backup_key",
-                backup_key.map(|v| v.display().to_string().into()),
-            );
-            set("backup_every", backup_every.map(Into::into));
-            set("backup_keep", backup_keep.map(Into::into));
             ServeConfig::load(config.as_deref(), &flags)
                 .map_err(Into::into)
                 .and_then(serve)

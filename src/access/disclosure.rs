@@ -33,7 +33,7 @@ pub fn touched(licensed: &[LicensedSystem], path: &str, texts: &[&[u8]]) -> Vec<
         for text in texts {
             for at in memmem::find_iter(text, system.url.as_bytes()) {
                 let rest = &text[at + system.url.len()..];
-                if !at_boundary(rest) {
+                if !at_boundary(rest) || (system.url == SNOMED_CT && fhir_metadata(rest)) {
                     continue;
                 }
                 seen = true;
@@ -64,6 +64,39 @@ pub fn touched(licensed: &[LicensedSystem], path: &str, texts: &[&[u8]]) -> Vec<
     }
     found.sort();
     found
+}
+
+/// SNOMED CT concepts FHIR itself uses as designation `use` and acceptability codes
+/// (fully specified name, synonym, definition; preferred, acceptable). Code systems of
+/// every kind carry them, so naming one is not SNOMED CT content.
+const FHIR_METADATA: &[&str] = &[
+    "900000000000003001",
+    "900000000000013009",
+    "900000000000550004",
+    "900000000000548007",
+    "900000000000549004",
+];
+
+/// Whether the Coding that starts with this system URL has one of [`FHIR_METADATA`] as
+/// its code (`"code":"..."` in JSON, `<code value="..."` in XML, within the Coding).
+fn fhir_metadata(rest: &[u8]) -> bool {
+    let window = &rest[..rest.len().min(120)];
+    let Some(at) = memmem::find(window, b"code") else {
+        return false;
+    };
+    let digits: Vec<u8> = window[at + 4..]
+        .iter()
+        .skip_while(|b| !b.is_ascii_digit())
+        .take_while(|b| b.is_ascii_digit())
+        .copied()
+        .collect();
+    let between = &window[at + 4..];
+    // Only the Coding's own code: no other element may open before the digits.
+    let gap = between.iter().take_while(|b| !b.is_ascii_digit()).count();
+    gap <= 12
+        && FHIR_METADATA
+            .iter()
+            .any(|m| m.as_bytes() == digits.as_slice())
 }
 
 /// Whether a URL match ends where a URL ends (so `.../cs/a` does not match `.../cs/ab`).
@@ -125,6 +158,19 @@ mod tests {
         assert_eq!(t[0].system, "https://example.lt/cs/a");
         assert!(touched(&licensed(), "/fhir/x", &[b"https://example.lt/cs/ab"]).is_empty());
         assert!(touched(&licensed(), "/fhir/CodeSystem/ab", &[b""]).is_empty());
+    }
+
+    #[test]
+    fn designation_use_codes_are_not_content() {
+        let json = br#"{"use":{"system":"http://snomed.info/sct","code":"900000000000013009"}}"#;
+        assert!(touched(&licensed(), "/fhir/CodeSystem/$lookup", &[json]).is_empty());
+        let pretty =
+            b"\"system\": \"http://snomed.info/sct\",\n      \"code\": \"900000000000003001\"";
+        assert!(touched(&licensed(), "/fhir/x", &[pretty]).is_empty());
+        let xml = br#"<system value="http://snomed.info/sct"/><code value="900000000000550004"/>"#;
+        assert!(touched(&licensed(), "/fhir/x", &[xml]).is_empty());
+        let content = br#"{"system":"http://snomed.info/sct","code":"73211009"}"#;
+        assert_eq!(touched(&licensed(), "/fhir/x", &[content]).len(), 1);
     }
 
     #[test]

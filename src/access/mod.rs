@@ -123,6 +123,7 @@ pub struct Access {
     pub crls: Arc<CrlStore>,
     pub audit: Audit,
     pub limits: RateLimits,
+    last_demand_reload: std::sync::atomic::AtomicI64,
 }
 
 impl Access {
@@ -141,6 +142,7 @@ impl Access {
             crls,
             audit,
             limits: RateLimits::new(limits),
+            last_demand_reload: std::sync::atomic::AtomicI64::new(0),
         };
         access.reload()?;
         Ok(access)
@@ -167,6 +169,25 @@ impl Access {
         };
         *self.register.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(register);
         Ok(())
+    }
+
+    /// Whether an on-demand reload is due (one per second at most, so wrong tokens cannot
+    /// turn into a stream of register reads).
+    fn may_reload(&self) -> bool {
+        let now = chrono::Utc::now().timestamp_millis();
+        let last = self
+            .last_demand_reload
+            .load(std::sync::atomic::Ordering::Relaxed);
+        now - last >= 1000
+            && self
+                .last_demand_reload
+                .compare_exchange(
+                    last,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok()
     }
 
     fn current(&self) -> Arc<Register> {
@@ -274,10 +295,19 @@ impl Access {
         Ok(identity)
     }
 
-    /// The identity of an admin API token (`Authorization: Bearer ...`).
+    /// The identity of an admin API token (`Authorization: Bearer ...`). An unknown token
+    /// makes the register be re-read (at most once a second), so a token just issued by
+    /// `nomen admin token` in another process works at once.
     pub fn identify_token(&self, token: &str) -> Result<Identity, Refusal> {
         let hash = token_hash(token);
-        match self.current().tokens.get(&hash) {
+        let mut register = self.current();
+        if !register.tokens.contains_key(&hash) && self.may_reload() {
+            if let Err(e) = self.reload() {
+                tracing::error!("register reload failed: {e}");
+            }
+            register = self.current();
+        }
+        match register.tokens.get(&hash) {
             Some(t) => Ok(Identity {
                 role: Some(t.role),
                 user: Some(t.user_name.clone()),

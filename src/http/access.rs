@@ -146,7 +146,10 @@ pub async fn guard(
         .expect("app state");
     let admin_path = path == "/admin" || path.starts_with("/admin/");
     let operation = operation_label(&path);
+    // The identity, if one was established, is named in the audit of a refusal too.
+    let mut known = Identity::default();
     let decided = identify(&req, &state, admin_path).and_then(|identity| {
+        known = identity.clone();
         authorise(&identity, admin_path)?;
         if let (Some(institution), true) = (identity.institution_id, state.production) {
             state.access.limits.admit(institution)?;
@@ -157,7 +160,7 @@ pub async fn guard(
         Ok(identity) => identity,
         Err(refusal) => {
             let (http, _) = req.into_parts();
-            let mut e = event(&http, &Identity::default(), operation);
+            let mut e = event(&http, &known, operation);
             if let Some(peer) = http.conn_data::<PeerCertificate>() {
                 e.fingerprint = Some(peer.fingerprint.clone());
             }

@@ -25,23 +25,25 @@ enum Need {
     Audit,
 }
 
-fn actor(req: &HttpRequest, need: Need) -> Result<Actor, HttpResponse> {
+fn actor(req: &HttpRequest, need: Need) -> Result<Actor, Box<HttpResponse>> {
     let identity = req
         .extensions()
         .get::<Identity>()
         .cloned()
         .unwrap_or_default();
-    let allowed = match (identity.role, need) {
-        (Some(Role::Admin), _) => true,
-        (Some(Role::Auditor), Need::Audit) => true,
-        _ => false,
-    };
+    let allowed = matches!(
+        (identity.role, need),
+        (Some(Role::Admin), _) | (Some(Role::Auditor), Need::Audit)
+    );
     if !allowed {
         let why = match identity.role {
             Some(Role::Auditor) => "an auditor reads the audit and reports only",
             _ => "this needs the admin role",
         };
-        return Err(refusal_response(req, &Refusal::forbidden("forbidden", why)));
+        return Err(Box::new(refusal_response(
+            req,
+            &Refusal::forbidden("forbidden", why),
+        )));
     }
     Ok(Actor {
         identity,
@@ -75,13 +77,13 @@ fn failure(e: &AdminError) -> HttpResponse {
     outcome(e.status(), code, &e.to_string())
 }
 
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, HttpResponse> {
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Box<HttpResponse>> {
     serde_json::from_slice(body).map_err(|e| {
-        outcome(
+        Box::new(outcome(
             400,
             "structure",
             &format!("the body is not the expected JSON: {e}"),
-        )
+        ))
     })
 }
 
@@ -113,7 +115,7 @@ macro_rules! try_or_respond {
     ($e:expr) => {
         match $e {
             Ok(v) => v,
-            Err(response) => return response,
+            Err(response) => return *response,
         }
     };
 }

@@ -1,6 +1,7 @@
 //! One integration-test binary (link time matters on small machines), a module per area.
 //! Every test talks HTTP to the real server over a real SQLite file.
 
+mod access;
 mod backup;
 mod cli;
 mod codesystem_ops;

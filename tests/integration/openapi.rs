@@ -40,14 +40,18 @@ fn openapi_document_matches_the_committed_file() {
     );
 }
 
-/// Every documented GET and POST, invoked with its documented examples, answers 200 with
-/// the documented resource type.
+/// Every documented FHIR and service GET and POST, invoked with its documented examples,
+/// answers 200 with the documented resource type. (The admin API changes the register and
+/// needs credentials; its endpoints are exercised end to end in `access.rs`.)
 #[test]
 fn every_documented_example_works_against_the_fixtures() {
     let doc = served();
     let root = &fixtures().root;
     let mut checked = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
+        if path.starts_with("/admin/") {
+            continue;
+        }
         for (method, op) in item.as_object().unwrap() {
             let params = op["parameters"].as_array().cloned().unwrap_or_default();
             let mut concrete = path.clone();
