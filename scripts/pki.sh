@@ -9,7 +9,8 @@
 #   scripts/pki.sh client  DIR NAME [BITS] [START END] client cert DIR/NAME.{key,pem}
 #                                                     (START/END: YYYYMMDDHHMMSSZ)
 #   scripts/pki.sh revoke  DIR NAME                   revoke DIR/NAME.pem
-#   scripts/pki.sh crl     DIR [NAME] [HOURS]         DIR/NAME.crl (PEM), valid HOURS (24)
+#   scripts/pki.sh crl     DIR [NAME] [HOURS]         DIR/NAME.crl (PEM), valid HOURS (24);
+#                                                     HOURS may be NNs for seconds
 #
 # NAME defaults to "ca". Keys are RSA; BITS defaults to 2048. Signatures are SHA-256.
 set -euo pipefail
@@ -98,7 +99,9 @@ revoke)
 crl)
     name=${3:-ca}
     config "$name"
-    openssl ca -batch -config "$name.db/ca.cnf" -gencrl -crlhours "${4:-24}" -out "$name.crl" 2>/dev/null
+    validity=${4:-24}
+    if [[ $validity == *s ]]; then period=(-crlsec "${validity%s}"); else period=(-crlhours "$validity"); fi
+    openssl ca -batch -config "$name.db/ca.cnf" -gencrl "${period[@]}" -out "$name.crl" 2>/dev/null
     ;;
 *)
     echo "unknown command $cmd" >&2

@@ -208,8 +208,13 @@ pub async fn list_certificates(req: HttpRequest, state: web::Data<AppState>) -> 
 
 /// Register a client certificate from its PEM: the server reads subject, issuer, serial,
 /// validity, key size and fingerprint, and refuses keys under 2048 bits, non-SHA-2
-/// signatures and certificates not issued by a trusted CA.
+/// signatures and certificates not issued by a trusted CA. The body is the JSON below,
+/// or the PEM file itself (`Content-Type: application/x-pem-file`) with the binding in
+/// the query (`?institution_id=1`, or `?role=admin&user_name=...`).
 #[utoipa::path(post, path = "/admin/certificates", tag = "admin", request_body = CertificateRegistration,
+    params(("institution_id" = Option<i64>, Query, description = "with a PEM body"),
+        ("role" = Option<Role>, Query, description = "with a PEM body"),
+        ("user_name" = Option<String>, Query, description = "with a PEM body")),
     responses((status = 201, body = ClientCertificate), (status = 409), (status = 422, description = "weak key, weak signature, untrusted issuer, expired, or bad binding")))]
 pub async fn register_certificate(
     req: HttpRequest,
@@ -217,8 +222,29 @@ pub async fn register_certificate(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let actor = try_or_respond!(actor(&req, Need::Admin));
-    let r: CertificateRegistration = try_or_respond!(parse(&body));
+    let r: CertificateRegistration = if body.trim_ascii_start().starts_with(b"-----BEGIN") {
+        let binding = match web::Query::<PemBinding>::from_query(req.query_string()) {
+            Ok(q) => q.into_inner(),
+            Err(e) => return outcome(400, "structure", &format!("bad query: {e}")),
+        };
+        CertificateRegistration {
+            pem: String::from_utf8_lossy(&body).into_owned(),
+            role: binding.role,
+            institution_id: binding.institution_id,
+            user_name: binding.user_name,
+        }
+    } else {
+        try_or_respond!(parse(&body))
+    };
     run(state, 201, move |a| a.register_certificate(&actor, &r)).await
+}
+
+/// The binding of a certificate uploaded as a PEM body.
+#[derive(serde::Deserialize)]
+struct PemBinding {
+    role: Option<Role>,
+    institution_id: Option<i64>,
+    user_name: Option<String>,
 }
 
 /// One certificate.

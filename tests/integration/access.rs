@@ -102,8 +102,19 @@ codes_per_hour = 1000000
         )
         .unwrap();
         let log = dir.path().join("serve.log");
-        let child = Command::new(env!("CARGO_BIN_EXE_nomen"))
-            .args(["serve", "--config"])
+        // The server outlives no test run: a shared server is never dropped, so a shell
+        // watches this process and stops the server when it is gone.
+        let child = Command::new("bash")
+            .args([
+                "-c",
+                r#""$@" & server=$!
+                   while kill -0 "$PPID" 2>/dev/null && kill -0 "$server" 2>/dev/null; do sleep 0.5; done
+                   kill "$server" 2>/dev/null; wait"#,
+                "watch",
+                env!("CARGO_BIN_EXE_nomen"),
+                "serve",
+                "--config",
+            ])
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -881,4 +892,175 @@ fn rate_limits_answer_429_with_retry_after_and_are_audited() {
     audited(s, &format!("institution={inst}&outcome=refused"), |e| {
         e["status"] == 429
     });
+}
+
+/// Serves `body` over HTTP on loopback to every connection, until the test ends.
+fn http_file_server(body: Vec<u8>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/ca.crl", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/pkix-crl\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn crls_come_from_distribution_points_and_fail_closed_when_unusable() {
+    use nomen::access::{CrlPolicy, CrlSource, CrlStore, Revocation};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    pki(d, &["ca", "dp"], None);
+    pki(d, &["client", "kept"], Some("dp"));
+    pki(d, &["client", "dropped"], Some("dp"));
+    pki(d, &["revoke", "dropped"], Some("dp"));
+    pki(d, &["crl", "dp"], None);
+    let load = |name: &str| {
+        openssl::x509::X509::from_pem(&std::fs::read(d.join(format!("{name}.pem"))).unwrap())
+            .unwrap()
+    };
+    let ca = load("dp");
+    // Fetched over HTTP from a distribution point.
+    let url = http_file_server(std::fs::read(d.join("dp.crl")).unwrap());
+    let store = CrlStore::new(
+        vec![(ca.clone(), Some(CrlSource::parse(&url)))],
+        CrlPolicy::FailClosed,
+    );
+    let status = store.refresh();
+    assert!(status[0].fresh && status[0].error.is_none(), "{status:?}");
+    assert_eq!(status[0].revoked, 1);
+    assert_eq!(store.check(&load("kept")), Revocation::Good);
+    assert_eq!(store.check(&load("dropped")), Revocation::Revoked);
+    // A distribution point that does not answer: reported, and the status is unknown.
+    let closed = format!("http://127.0.0.1:{}/ca.crl", free_port());
+    let down = CrlStore::new(
+        vec![(ca.clone(), Some(CrlSource::parse(&closed)))],
+        CrlPolicy::FailClosed,
+    );
+    let status = down.refresh();
+    assert!(!status[0].fresh);
+    assert!(
+        status[0].error.as_deref().unwrap().contains("cannot fetch"),
+        "{status:?}"
+    );
+    assert!(matches!(down.check(&load("kept")), Revocation::Unknown(_)));
+    // A CRL signed by another CA is refused.
+    pki(d, &["ca", "impostor"], None);
+    pki(d, &["crl", "impostor"], None);
+    let forged = CrlStore::new(
+        vec![(
+            ca.clone(),
+            Some(CrlSource::parse(d.join("impostor.crl").to_str().unwrap())),
+        )],
+        CrlPolicy::FailClosed,
+    );
+    let status = forged.refresh();
+    assert!(
+        status[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("not signed by its CA"),
+        "{status:?}"
+    );
+    // A CRL past its next update: loaded while valid, then expired.
+    pki(d, &["crl", "dp", "2s"], None);
+    let short = CrlStore::new(
+        vec![(
+            ca,
+            Some(CrlSource::parse(d.join("dp.crl").to_str().unwrap())),
+        )],
+        CrlPolicy::FailOpen,
+    );
+    assert!(short.refresh()[0].fresh);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(!short.all_fresh());
+    let status = short.status();
+    assert!(
+        status[0].error.as_deref().unwrap().contains("expired"),
+        "{status:?}"
+    );
+    assert!(matches!(short.check(&load("kept")), Revocation::Unknown(m) if m.contains("expired")));
+}
+
+#[test]
+fn a_clean_shutdown_stores_every_audit_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("dev.db");
+    let port = free_port();
+    let log = dir.path().join("serve.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_nomen"))
+        .args(["serve", "--db"])
+        .arg(&db)
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut server = ChildGuard(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let token = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("starting service") {
+            if let Some(line) = text.lines().find(|l| l.contains("NOMEN_BOOTSTRAP_TOKEN=")) {
+                break line
+                    .split("NOMEN_BOOTSTRAP_TOKEN=")
+                    .nth(1)
+                    .unwrap()
+                    .trim()
+                    .to_string();
+            }
+        }
+        assert!(Instant::now() < deadline, "server did not start: {text}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    for i in 0..25 {
+        let r = agent
+            .get(format!("http://127.0.0.1:{port}/admin/institutions?n={i}"))
+            .header("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // SIGTERM right after the last answer: the queue is drained before the process ends.
+    let pid = server.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let reads: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_event WHERE operation = 'admin/institutions' AND user_name = 'bootstrap'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reads, 25);
+    let stops: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_event WHERE operation = 'server.stop'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(stops, 1);
 }
