@@ -25,7 +25,12 @@ for _ in $(seq 1 150); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
   sleep 0.2
 done
+# The admin API is fuzzed with the bootstrap token the first start prints, so its
+# validation is exercised, not just its refusal (FHIR endpoints ignore the header).
+token=$(grep -o 'NOMEN_BOOTSTRAP_TOKEN=[^ ]*' "$work/server.log" | cut -d= -f2)
+[ -n "$token" ] || { echo "no bootstrap token in the server log" >&2; cat "$work/server.log" >&2; exit 1; }
 echo "== schemathesis over openapi/openapi.json for ${seconds}s${seed:+ (seed $seed)}"
 "$venv/bin/st" run openapi/openapi.json --url "http://127.0.0.1:$port" \
+  --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-time "$seconds" --workers 2 ${seed:+--seed "$seed"} --warnings off --no-color

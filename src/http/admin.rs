@@ -64,6 +64,17 @@ fn outcome(status: u16, code: &str, text: &str) -> HttpResponse {
     }))
 }
 
+/// An extractor failure (query or path of an admin endpoint) as an OperationOutcome.
+pub fn bad_request(status: u16, text: &str) -> actix_web::Error {
+    let code = if status == 404 {
+        "not-found"
+    } else {
+        "invalid"
+    };
+    actix_web::error::InternalError::from_response(text.to_string(), outcome(status, code, text))
+        .into()
+}
+
 fn failure(e: &AdminError) -> HttpResponse {
     let code = match e {
         AdminError::Invalid(_) => "invalid",
@@ -79,6 +90,32 @@ fn failure(e: &AdminError) -> HttpResponse {
 
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Box<HttpResponse>> {
     serde_json::from_slice(body).map_err(|e| {
+        Box::new(outcome(
+            400,
+            "structure",
+            &format!("the body is not the expected JSON: {e}"),
+        ))
+    })
+}
+
+/// Parses a body whose type cannot deny unknown fields itself (it is flattened into the
+/// stored entry's schema): any key that `T` does not have is refused.
+fn parse_strict<T: DeserializeOwned + Serialize + Default>(
+    body: &[u8],
+) -> Result<T, Box<HttpResponse>> {
+    let value: serde_json::Value = parse(body)?;
+    if let (Some(given), Ok(serde_json::Value::Object(known))) =
+        (value.as_object(), serde_json::to_value(T::default()))
+    {
+        if let Some(unknown) = given.keys().find(|k| !known.contains_key(*k)) {
+            return Err(Box::new(outcome(
+                400,
+                "structure",
+                &format!("the body is not the expected JSON: unknown field `{unknown}`"),
+            )));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| {
         Box::new(outcome(
             400,
             "structure",
@@ -137,7 +174,7 @@ pub async fn create_institution(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let actor = try_or_respond!(actor(&req, Need::Admin));
-    let fields: InstitutionFields = try_or_respond!(parse(&body));
+    let fields: InstitutionFields = try_or_respond!(parse_strict(&body));
     run(state, 201, move |a| a.create_institution(&actor, &fields)).await
 }
 
@@ -156,7 +193,7 @@ pub async fn get_institution(
 
 /// Replace an institution's details.
 #[utoipa::path(put, path = "/admin/institutions/{id}", tag = "admin", request_body = InstitutionFields,
-    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404), (status = 422)))]
+    params(("id" = i64, Path)), responses((status = 200, body = Institution), (status = 404), (status = 409, description = "registry code already registered"), (status = 422)))]
 pub async fn update_institution(
     req: HttpRequest,
     id: web::Path<i64>,
@@ -164,7 +201,7 @@ pub async fn update_institution(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let actor = try_or_respond!(actor(&req, Need::Admin));
-    let fields: InstitutionFields = try_or_respond!(parse(&body));
+    let fields: InstitutionFields = try_or_respond!(parse_strict(&body));
     let id = id.into_inner();
     run(state, 200, move |a| {
         a.update_institution(&actor, id, &fields)
@@ -318,7 +355,7 @@ pub async fn create_licence(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let actor = try_or_respond!(actor(&req, Need::Admin));
-    let f: LicenceFields = try_or_respond!(parse(&body));
+    let f: LicenceFields = try_or_respond!(parse_strict(&body));
     run(state, 201, move |a| a.create_licence(&actor, &f)).await
 }
 
@@ -337,7 +374,7 @@ pub async fn get_licence(
 
 /// Replace a licence (also how a revocation date is recorded).
 #[utoipa::path(put, path = "/admin/licences/{id}", tag = "admin", request_body = LicenceFields,
-    params(("id" = i64, Path)), responses((status = 200, body = Licence), (status = 404), (status = 422)))]
+    params(("id" = i64, Path)), responses((status = 200, body = Licence), (status = 404), (status = 409, description = "licence id already registered"), (status = 422)))]
 pub async fn update_licence(
     req: HttpRequest,
     id: web::Path<i64>,
@@ -345,21 +382,14 @@ pub async fn update_licence(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let actor = try_or_respond!(actor(&req, Need::Admin));
-    let f: LicenceFields = try_or_respond!(parse(&body));
+    let f: LicenceFields = try_or_respond!(parse_strict(&body));
     let id = id.into_inner();
     run(state, 200, move |a| a.update_licence(&actor, id, &f)).await
 }
 
-/// Whether the caller asked for CSV (`format=csv` or `Accept: text/csv`).
+/// Whether the caller asked for CSV (`format=csv`).
 fn wants_csv(req: &HttpRequest) -> bool {
-    let query = form_urlencoded::parse(req.query_string().as_bytes())
-        .any(|(k, v)| k == "format" && v == "csv");
-    let accept = req
-        .headers()
-        .get("accept")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/csv"));
-    query || accept
+    form_urlencoded::parse(req.query_string().as_bytes()).any(|(k, v)| k == "format" && v == "csv")
 }
 
 fn csv_response(name: &str, body: String) -> HttpResponse {
@@ -374,7 +404,8 @@ fn csv_response(name: &str, body: String) -> HttpResponse {
 
 /// Query the audit trail (newest first); `format=csv` exports it.
 #[utoipa::path(get, path = "/admin/audit", tag = "audit", params(AuditQuery, ("format" = Option<String>, Query, description = "csv for a CSV export")),
-    responses((status = 200, body = [AuditEvent], description = "JSON, or CSV with format=csv"), (status = 403)))]
+    responses((status = 200, description = "JSON, or CSV with format=csv", content(
+        ([AuditEvent] = "application/json"), (String = "text/csv")))))]
 pub async fn audit(
     req: HttpRequest,
     q: web::Query<AuditQuery>,
@@ -415,7 +446,8 @@ pub struct Period {
 
 /// Usage per institution and operation over a period.
 #[utoipa::path(get, path = "/admin/reports/usage", tag = "audit", params(Period),
-    responses((status = 200, body = [UsageRow], description = "JSON, or CSV with format=csv")))]
+    responses((status = 200, description = "JSON, or CSV with format=csv", content(
+        ([UsageRow] = "application/json"), (String = "text/csv")))))]
 pub async fn usage_report(
     req: HttpRequest,
     p: web::Query<Period>,

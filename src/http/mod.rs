@@ -149,6 +149,14 @@ pub fn start(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(
+                web::QueryConfig::default()
+                    .error_handler(|e, _| admin::bad_request(400, &format!("bad query: {e}"))),
+            )
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| admin::bad_request(404, &format!("no such entry: {e}"))),
+            )
             .wrap(actix_web::middleware::from_fn(access::guard))
             .wrap(actix_web::middleware::from_fn(observe::observe))
             .service(

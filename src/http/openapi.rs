@@ -244,8 +244,32 @@ const ERRORS: &[(&str, &str)] = &[
     ("413", "Request body too large"),
     ("415", "Unsupported request content type"),
     ("422", "The answer would be too costly (e.g. an unpaged expansion of over 1,000 codes)"),
+    ("401", "Production mode: no client certificate"),
+    ("403", "Production mode: the certificate is not registered, suspended, annulled, expired or revoked, or the institution holds no licence for the content"),
+    ("429", "Production mode: over the institution's rate limit (see Retry-After)"),
     ("500", "Internal error"),
 ];
+
+/// The error answers every admin endpoint may give, besides its own.
+const ADMIN_ERRORS: &[(&str, &str)] = &[
+    ("400", "The body or the query is not what the endpoint takes"),
+    ("401", "No admin credential: an admin or auditor token, or an administrator's client certificate"),
+    ("403", "The identity's role does not allow this (institutions: nothing; auditors: the audit and reports only)"),
+    ("500", "Internal error"),
+];
+
+/// An OperationOutcome answer.
+fn outcome_response(text: &str) -> utoipa::openapi::Response {
+    ResponseBuilder::new()
+        .description(text)
+        .content(
+            "application/fhir+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("OperationOutcome")))
+                .build(),
+        )
+        .build()
+}
 
 /// Builds the OpenAPI document. Panics when an operation of [`OPERATIONS`] has no
 /// documentation: the drift and capability tests run this, so such a change cannot land.
@@ -509,12 +533,32 @@ pub fn document() -> OpenApi {
         "bearer",
         Vec::<String>::new(),
     )]);
-    for item in admin.paths.paths.values_mut() {
+    for (path, item) in admin.paths.paths.iter_mut() {
         for op in [&mut item.get, &mut item.post, &mut item.put]
             .into_iter()
             .flatten()
         {
             op.security = admin.security.clone();
+            // Every error is an OperationOutcome, as on the FHIR side.
+            for (status, response) in op.responses.responses.iter_mut() {
+                if status.as_str() >= "400" {
+                    let text = match response {
+                        utoipa::openapi::RefOr::T(r) => r.description.clone(),
+                        utoipa::openapi::RefOr::Ref(_) => String::new(),
+                    };
+                    *response = utoipa::openapi::RefOr::T(outcome_response(&text));
+                }
+            }
+            let mut common: Vec<(&str, &str)> = ADMIN_ERRORS.to_vec();
+            if path.contains('{') {
+                common.push(("404", "No such entry"));
+            }
+            for (status, text) in common {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| utoipa::openapi::RefOr::T(outcome_response(text)));
+            }
         }
     }
     admin.security = None;

@@ -72,9 +72,10 @@ impl Role {
     }
 }
 
-/// The editable fields of an institution.
+/// The editable fields of an institution. (Unknown fields are refused by the admin API's
+/// parser, not by serde: `deny_unknown_fields` would also close the schema of
+/// [`Institution`], which flattens these.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct InstitutionFields {
     /// Legal name.
     #[schema(example = "Vilnius University Hospital Santaros Klinikos")]
@@ -147,9 +148,9 @@ pub struct LicenceScope {
     pub label: Option<String>,
 }
 
-/// The editable fields of a licence: every field of the licence register.
+/// The editable fields of a licence: every field of the licence register. (Unknown fields
+/// are refused by the admin API's parser, as for [`InstitutionFields`].)
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct LicenceFields {
     /// The licence's number in the register (unique).
     #[schema(example = "SCT-LT-2026-0042")]
