@@ -2,7 +2,7 @@
 # The cost of production mode: `$validate-code` throughput of a release server with TLS,
 # a registered client certificate, CRL checks, licence gating, rate limits and the audit
 # trail, against the same server in development mode (plain HTTP, anonymous, no audit).
-# Both are driven by the same keep-alive load client (benches/mtls_load.rs; wrk cannot
+# Both are driven by the same keep-alive load client (crates/loadgen; wrk cannot
 # present a client certificate), one server worker, on loopback.
 #
 # Usage: benches/mtls-load.sh [SECONDS=10] [CONNECTIONS=16]
@@ -12,9 +12,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 connections=${2:-16}
 port=${NOMEN_BENCH_PORT:-18443}
-cargo build --release --quiet
-cargo bench --bench mtls_load --no-run --quiet 2>/dev/null
-client=$(ls -t target/release/deps/mtls_load-* | grep -v '\.d$' | head -1)
+cargo build --release --quiet -p nomen -p nomen-loadgen
+client=target/release/nomen-loadgen
 work=$(mktemp -d)
 server=""
 stop() { [ -z "$server" ] || { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; }; server=""; }

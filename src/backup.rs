@@ -466,6 +466,30 @@ pub struct Schedule {
     pub key: PathBuf,
     pub every: std::time::Duration,
     pub keep: usize,
+    /// Where each backup's outcome is audited (the server's audit trail).
+    pub audit: Option<crate::access::Audit>,
+}
+
+/// The audit event of a backup's outcome.
+pub fn audit_event(
+    outcome: &Result<(Manifest, PathBuf), BackupError>,
+) -> crate::model::register::AuditEvent {
+    let mut e = crate::model::register::AuditEvent {
+        operation: "backup".into(),
+        ..Default::default()
+    };
+    match outcome {
+        Ok((manifest, path)) => {
+            e.outcome = "success".into();
+            e.target = Some(path.display().to_string());
+            e.after = serde_json::to_string(manifest).ok();
+        }
+        Err(err) => {
+            e.outcome = "error".into();
+            e.detail = Some(err.to_string());
+        }
+    }
+    e
 }
 
 impl Schedule {
@@ -488,7 +512,11 @@ impl Schedule {
             .spawn(move || loop {
                 std::thread::sleep(self.every);
                 let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                match backup(&self.db, &self.out_dir, &self.key, self.keep) {
+                let outcome = backup(&self.db, &self.out_dir, &self.key, self.keep);
+                if let Some(audit) = &self.audit {
+                    audit.record(audit_event(&outcome));
+                }
+                match outcome {
                     Ok((manifest, path)) => {
                         tracing::info!(
                             file = %path.display(),

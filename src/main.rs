@@ -308,6 +308,7 @@ fn serve(config: ServeConfig) -> Result<(), AnyError> {
             key: key.clone(),
             every: config.backup_interval(),
             keep: config.backup_keep,
+            audit: None,
         }),
         (None, None) => None,
         _ => return Err("backups need both backup_dir and backup_key".into()),
@@ -349,7 +350,8 @@ fn serve(config: ServeConfig) -> Result<(), AnyError> {
         warn_development_mode(bound);
     }
     let terminology = Arc::new(Terminology::new(store));
-    let backup_status = backups.map(|schedule| {
+    let backup_status = backups.map(|mut schedule| {
+        schedule.audit = Some(access.audit.clone());
         tracing::info!(
             dir = %schedule.out_dir.display(),
             every_seconds = schedule.every.as_secs(),
@@ -486,7 +488,20 @@ fn run_backup(
         return Err(format!("{}: no such database", db.display()).into());
     }
     let out = out.expect("clap requires --out without --verify");
-    let (m, path) = nomen::backup::backup(db, out, key, keep)?;
+    let outcome = nomen::backup::backup(db, out, key, keep);
+    // The backup is audited in the database it copied (after the copy was taken).
+    let event = nomen::backup::audit_event(&outcome);
+    if let Ok(mut sink) = Store::open(db).and_then(|s| s.audit_sink()) {
+        let mut event = event;
+        event.time = nomen::access::audit::now();
+        event
+            .detail
+            .get_or_insert_with(|| "nomen backup (command line)".into());
+        if let Err(e) = sink.append(&[event]) {
+            tracing::warn!("the backup could not be audited: {e}");
+        }
+    }
+    let (m, path) = outcome?;
     println!(
         "wrote {} ({} bytes of database, {} compressed, SHA-256 {}) and its manifest",
         path.display(),

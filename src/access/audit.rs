@@ -29,6 +29,12 @@ pub struct Audit {
     worker: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
+impl std::fmt::Debug for Audit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Audit")
+    }
+}
+
 impl Audit {
     /// Starts the writer thread on its own connection to `store`'s file.
     pub fn start(store: &Store) -> crate::store::Result<Audit> {

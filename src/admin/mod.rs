@@ -5,6 +5,7 @@
 //! The HTTP layer authorises (admin for writes, admin or auditor for the audit and
 //! reports) and renders; this module validates and applies.
 
+pub mod imports;
 pub mod reports;
 
 use serde::{Deserialize, Serialize};

@@ -169,6 +169,7 @@ pub async fn guard(
             e.detail = Some(refusal.reason.clone());
             e.target = target(&http);
             state.access.audit.record(e);
+            state.metrics.refused();
             let response = refusal_response(&http, &refusal);
             return Ok(ServiceResponse::new(http, response));
         }
@@ -268,6 +269,7 @@ fn gate(
         e.status = Some(refusal.status);
         e.detail = Some(refusal.reason.clone());
         state.access.audit.record(e);
+        state.metrics.refused();
         let response = refusal_response(&http, &refusal);
         return ServiceResponse::new(http, response);
     }

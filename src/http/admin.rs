@@ -10,6 +10,7 @@ use super::access::refusal_response;
 use super::observe::RequestId;
 use super::AppState;
 use crate::access::{CrlStatus, Identity, Refusal};
+use crate::admin::imports::{ImportRequest, ImportState, ImportStatus};
 use crate::admin::{
     reports, Actor, Admin, AdminError, CertificateBinding, CertificateRegistration, IssuedToken,
     StatusChange, TokenRequest, Transition,
@@ -534,6 +535,46 @@ pub async fn issue_token(
     run(state, 201, move |a| a.issue_token(&actor, &r)).await
 }
 
+/// Import releases from files on the server into the running server's database, on a
+/// background thread: readers keep the old content until the new one commits whole.
+/// Answers 202 with the import's status; follow it at `/admin/imports/{id}`.
+#[utoipa::path(post, path = "/admin/imports", tag = "admin", request_body = ImportRequest,
+    responses((status = 202, body = ImportStatus), (status = 422, description = "a path does not exist on the server")))]
+pub async fn start_import(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let actor = try_or_respond!(actor(&req, Need::Admin));
+    let r: ImportRequest = try_or_respond!(parse(&body));
+    let store = state.terminology.store().clone();
+    let imports = state.imports.clone();
+    let audit = state.access.audit.clone();
+    run(state, 202, move |_| imports.start(store, audit, &actor, r)).await
+}
+
+/// The imports started since the server started, newest first, with live progress.
+#[utoipa::path(get, path = "/admin/imports", tag = "admin", responses((status = 200, body = [ImportStatus])))]
+pub async fn list_imports(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    HttpResponse::Ok().json(state.imports.list())
+}
+
+/// One import: state, progress, what it loaded or why it failed.
+#[utoipa::path(get, path = "/admin/imports/{id}", tag = "admin",
+    params(("id" = u64, Path)), responses((status = 200, body = ImportStatus), (status = 404)))]
+pub async fn get_import(
+    req: HttpRequest,
+    id: web::Path<u64>,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    try_or_respond!(actor(&req, Need::Admin));
+    match state.imports.get(id.into_inner()) {
+        Ok(status) => HttpResponse::Ok().json(status),
+        Err(e) => failure(&e),
+    }
+}
+
 /// The admin routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/admin/institutions", web::get().to(list_institutions))
@@ -567,7 +608,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/admin/reports/licences", web::get().to(licence_report))
         .route("/admin/crl", web::get().to(crl_status))
         .route("/admin/crl/refresh", web::post().to(crl_refresh))
-        .route("/admin/tokens", web::post().to(issue_token));
+        .route("/admin/tokens", web::post().to(issue_token))
+        .route("/admin/imports", web::post().to(start_import))
+        .route("/admin/imports", web::get().to(list_imports))
+        .route("/admin/imports/{id}", web::get().to(get_import));
 }
 
 /// The admin API's OpenAPI paths and schemas, merged into the server's document.
@@ -576,10 +620,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     paths(list_institutions, create_institution, get_institution, update_institution,
         transition_institution, list_certificates, register_certificate, get_certificate,
         bind_certificate, transition_certificate, list_licences, create_licence, get_licence,
-        update_licence, audit, usage_report, licence_report, crl_status, crl_refresh, issue_token),
+        update_licence, audit, usage_report, licence_report, crl_status, crl_refresh, issue_token,
+        start_import, list_imports, get_import),
     components(schemas(Institution, InstitutionFields, ClientCertificate, Licence, LicenceFields,
         LicenceScope, AuditEvent, UsageRow, StatusChange, CertificateRegistration,
-        CertificateBinding, TokenRequest, IssuedToken, CrlStatus, Status, Role, Outcome)),
+        CertificateBinding, TokenRequest, IssuedToken, CrlStatus, Status, Role, Outcome,
+        ImportRequest, ImportStatus, ImportState)),
     tags((name = "admin", description = "The access register (admin role). Authenticate with an administrator's client certificate or `Authorization: Bearer <token>`."),
         (name = "audit", description = "The audit trail and reports (admin or auditor role)."))
 )]

@@ -72,6 +72,8 @@ pub struct AppState {
     pub metrics: Arc<observe::Metrics>,
     pub backup_status: Option<Arc<crate::backup::ScheduleStatus>>,
     pub access: Arc<Access>,
+    /// Imports started through the admin API.
+    pub imports: Arc<crate::admin::imports::Imports>,
     /// TLS with client certificates: identities, licences, limits and audit apply.
     pub production: bool,
 }
@@ -143,6 +145,7 @@ pub fn start(
         metrics: observe::Metrics::new(),
         backup_status: settings.backup_status.clone(),
         access,
+        imports: Arc::default(),
         production,
     });
     let api = openapi::document();

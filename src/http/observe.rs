@@ -38,6 +38,8 @@ pub struct Metrics {
     code_systems: IntGauge,
     concepts: IntGauge,
     generation: IntGauge,
+    imports: IntGaugeVec,
+    audit_refusals: prometheus::IntCounter,
 }
 
 impl Metrics {
@@ -90,8 +92,23 @@ impl Metrics {
             "Content generation of the store (bumped by every import)",
         )
         .expect("valid metric");
+        let imports = IntGaugeVec::new(
+            Opts::new(
+                "nomen_import",
+                "Server-side imports (POST /admin/imports): running, and the items done and total of the running ones",
+            ),
+            &["measure"],
+        )
+        .expect("valid metric");
+        let audit_refusals = prometheus::IntCounter::new(
+            "nomen_access_refusals_total",
+            "Requests refused by the access policy (401, 403, 429)",
+        )
+        .expect("valid metric");
         for m in [
-            Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(imports.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(audit_refusals.clone()),
+            Box::new(requests.clone()),
             Box::new(latency.clone()),
             Box::new(cache.clone()),
             Box::new(pool.clone()),
@@ -110,7 +127,14 @@ impl Metrics {
             code_systems,
             concepts,
             generation,
+            imports,
+            audit_refusals,
         })
+    }
+
+    /// Counts one refusal of the access policy.
+    pub fn refused(&self) {
+        self.audit_refusals.inc();
     }
 
     fn observe(&self, operation: &str, status: u16, seconds: f64) {
@@ -286,6 +310,25 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         );
         m.generation.set(snap.catalog.generation);
     }
+    let running: Vec<_> = state
+        .imports
+        .list()
+        .into_iter()
+        .filter(|i| i.state == crate::admin::imports::ImportState::Running)
+        .collect();
+    m.imports
+        .with_label_values(&["running"])
+        .set(running.len() as i64);
+    m.imports
+        .with_label_values(&["items_done"])
+        .set(running.iter().map(|i| i.progress as i64).sum());
+    m.imports.with_label_values(&["items_total"]).set(
+        running
+            .iter()
+            .filter_map(|i| i.total)
+            .map(|t| t as i64)
+            .sum(),
+    );
     let mut out = Vec::new();
     if let Err(e) = TextEncoder::new().encode(&m.registry.gather(), &mut out) {
         return HttpResponse::InternalServerError().body(e.to_string());

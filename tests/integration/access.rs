@@ -1064,3 +1064,98 @@ fn a_clean_shutdown_stores_every_audit_event() {
         .unwrap();
     assert_eq!(stops, 1);
 }
+
+#[test]
+fn admin_imports_load_a_release_into_the_running_server_with_progress_and_audit() {
+    use crate::support::{get, post, start};
+    let server = start(&nomen::http::HttpSettings::default(), |store| {
+        nomen::fixtures::load_if_empty(store).unwrap();
+        None
+    });
+    let token = {
+        let store = nomen::store::Store::open(&server.db).unwrap();
+        nomen::access::issue_token(
+            &store,
+            "release.manager",
+            nomen::model::register::Role::Admin,
+        )
+        .unwrap()
+    };
+    let auth = format!("Bearer {token}");
+    let headers = [("Authorization", auth.as_str())];
+    let loinc = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/loinc");
+    let lookup = format!(
+        "{}/CodeSystem/$lookup?system=http://loinc.org&code=26636-1",
+        server.base
+    );
+    assert_eq!(get(&lookup, &[]).status, 404, "LOINC is not loaded yet");
+    // A path that is not on the server is refused before anything starts.
+    let r = post(
+        &format!("{}/admin/imports", server.root),
+        "application/json",
+        &json!({"paths": ["/nonexistent/release.zip"]}).to_string(),
+        &headers,
+    );
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = post(
+        &format!("{}/admin/imports", server.root),
+        "application/json",
+        &json!({"paths": [loinc]}).to_string(),
+        &headers,
+    );
+    assert_eq!(r.status, 202, "{}", r.body);
+    let id = r.json()["id"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let s = get(&format!("{}/admin/imports/{id}", server.root), &headers).json();
+        if s["state"] != "running" {
+            break s;
+        }
+        // Reads keep being answered while the release loads.
+        assert_eq!(
+            get(
+                &format!("{}/CodeSystem/$lookup?system={ACT}&code=AMB", server.base),
+                &[]
+            )
+            .status,
+            200
+        );
+        assert!(Instant::now() < deadline, "import did not finish: {s}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(done["state"], "done", "{done}");
+    assert!(done["concepts"].as_u64().unwrap() > 0, "{done}");
+    assert!(done["progress"].as_u64().unwrap() > 0, "{done}");
+    assert_eq!(done["user"], "release.manager");
+    let r = get(&lookup, &[]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let metrics = get(&format!("{}/metrics", server.root), &[]).body;
+    assert!(
+        metrics.contains("nomen_import{measure=\"running\"} 0"),
+        "{metrics}"
+    );
+    let audit = get(
+        &format!("{}/admin/audit?operation=admin/import.*", server.root),
+        &headers,
+    )
+    .json();
+    let ops: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ops,
+        ["admin/import.finish", "admin/import.start"],
+        "{audit}"
+    );
+    // Only an admin may import.
+    let r = post(
+        &format!("{}/admin/imports", server.root),
+        "application/json",
+        "{\"paths\": []}",
+        &[],
+    );
+    assert_eq!(r.status, 401, "{}", r.body);
+}

@@ -4,7 +4,7 @@
 //! second, p50 and p99 latency and errors. `benches/mtls-load.sh` runs it against the
 //! same server configuration with and without TLS, client certificates and audit.
 //!
-//!     cargo bench --bench mtls_load -- PORT PATH CONNECTIONS SECONDS [CA CERT KEY]
+//!     nomen-loadgen PORT PATH CONNECTIONS SECONDS [CA CERT KEY]
 //!
 //! Only 127.0.0.1 is ever contacted.
 
@@ -55,12 +55,9 @@ fn answer(stream: &mut dyn Stream, pending: &mut Vec<u8>) -> Option<u16> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| a != "--bench")
-        .collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 4 {
-        eprintln!("usage: mtls_load PORT PATH CONNECTIONS SECONDS [CA CERT KEY]");
+        eprintln!("usage: nomen-loadgen PORT PATH CONNECTIONS SECONDS [CA CERT KEY]");
         return;
     }
     let port: u16 = args[0].parse().expect("port");
