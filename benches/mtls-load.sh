@@ -41,6 +41,19 @@ requests_per_second = 0
 codes_per_hour = 0
 TOML
 
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }   # utime + stime, in clock ticks
+hz=$(getconf CLK_TCK)
+measure() { # pid, then the loadgen arguments -> the loadgen line + server and client CPU per request
+  local before after out client_cpu
+  before=$(cpu_ticks "$1")
+  out=$( { /usr/bin/time -f "%U %S" "$client" "${@:2}"; } 2>"$work/time.txt")
+  after=$(cpu_ticks "$1")
+  client_cpu=$(awk '{print $1 + $2}' "$work/time.txt")
+  awk -v o="$out" -v b="$before" -v a="$after" -v hz="$hz" -v c="$client_cpu" 'BEGIN {
+    split(o, f, " "); n = f[2]
+    printf "%s server_us/req %.1f client_us/req %.1f\n", o, (a - b) / hz * 1e6 / n, c * 1e6 / n }'
+}
+
 wait_up() { # url [curl args...]
   for _ in $(seq 1 100); do curl -sf "${@:2}" "$1" >/dev/null 2>&1 && return 0; sleep 0.1; done
   cat "$work/server.log" >&2; exit 1
@@ -61,7 +74,16 @@ admin -X POST "https://localhost:$port/admin/certificates" -d "{\"pem\": $pem, \
 code=$(curl -s -o /dev/null -w '%{http_code}' "${tls[@]}" --resolve "localhost:$port:127.0.0.1" \
   --cert "$work/pki/loadtest.pem" --key "$work/pki/loadtest.key" "https://localhost:$port$path")
 [ "$code" = 200 ] || { echo "production validate-code answered $code" >&2; exit 1; }
-prod=$("$client" "$port" "$path" "$connections" "$seconds" "$work/pki/ca.pem" "$work/pki/loadtest.pem" "$work/pki/loadtest.key")
+# NOMEN_PERF=FILE: also profile the production server with perf (a report into FILE).
+if [ -n "${NOMEN_PERF:-}" ]; then
+  perf record -F 999 -g -p "$server" -o "$work/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
+prod=$(measure "$server" "$port" "$path" "$connections" "$seconds" "$work/pki/ca.pem" "$work/pki/loadtest.pem" "$work/pki/loadtest.key")
+if [ -n "${NOMEN_PERF:-}" ]; then
+  wait "$perf_pid" || true
+  { perf report -i "$work/perf.data" --stdio --no-children -g none --sort comm,dso 2>/dev/null; perf report -i "$work/perf.data" --stdio --no-children -g none --percent-limit 0.4 2>/dev/null; } > "$NOMEN_PERF" || true
+fi
 events=$(sqlite3 "$work/prod.db" 'SELECT count(*) FROM audit_event' 2>/dev/null || echo "?")
 stop
 
@@ -69,7 +91,7 @@ stop
 NOMEN_LOG=warn target/release/nomen serve --db "$work/dev.db" --addr "127.0.0.1:$port" --workers 1 2>"$work/server.log" &
 server=$!
 wait_up "http://127.0.0.1:$port/healthz"
-dev=$("$client" "$port" "$path" "$connections" "$seconds")
+dev=$(measure "$server" "$port" "$path" "$connections" "$seconds")
 stop
 
 rps() { awk '{print $4}' <<<"$1"; }

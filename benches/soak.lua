@@ -1,10 +1,15 @@
 -- Mixed read load for benches/soak.sh: lookups, validations, expansions (paged and
 -- filtered), translations and the service endpoints, over many distinct questions so
--- the response cache fills and evicts as it would in service. Every request is valid.
+-- the response cache fills and evicts as it would in service, and admin reads (audit
+-- queries, usage reports) with the token given after `--`. Every request is valid.
 local act = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 local codes = { "AMB", "EMER", "FLD", "HH", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR" }
 local words = { "ambul", "emerg", "field", "home", "inpat", "acute", "obser", "short", "virtual" }
 local i = 0
+local token = nil
+init = function(args)
+  token = args[1]
+end
 request = function()
   i = i + 1
   local code = codes[(i % #codes) + 1]
@@ -29,8 +34,11 @@ request = function()
   elseif n == 8 then
     path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
   else
-    local service = { "/readyz", "/metrics", "/fhir/metadata" }
+    local service = { "/readyz", "/metrics", "/fhir/metadata", "/admin/audit?limit=20", "/admin/reports/usage" }
     path = service[(i % #service) + 1]
+    if token and path:sub(1, 7) == "/admin/" then
+      return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
+    end
   end
   return wrk.format("GET", path)
 end

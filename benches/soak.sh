@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Soak on loopback: a release `nomen serve` (bundled fixtures plus the LOINC, ICD-10 and
 # classifier fixtures) under mixed read load (benches/soak.lua: lookups, validations,
-# paged and filtered expansions, translations, searches, metadata, readiness, metrics;
+# paged and filtered expansions, translations, searches, metadata, readiness, metrics,
+# admin reads of the audit and the usage report;
 # many distinct questions, so the response cache fills and evicts) for a bounded time.
 # Every INTERVAL seconds it prints the throughput, the errors (answers other than 200,
 # from the server's own /metrics) and the server's RSS; at the end, the RSS growth after
@@ -36,7 +37,8 @@ totals() { # -> "requests non200"
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
 
-wrk -t 1 -c "$connections" -d "${duration}s" -s benches/soak.lua "$base" >"$work/wrk.log" 2>&1 &
+token=$(grep -o 'NOMEN_BOOTSTRAP_TOKEN=[^ ]*' "$work/server.log" | cut -d= -f2)
+wrk -t 1 -c "$connections" -d "${duration}s" -s benches/soak.lua "$base" -- "$token" >"$work/wrk.log" 2>&1 &
 load=$!
 echo "   time   req/s   errors  rss_MB"
 read -r last_total _ < <(totals)

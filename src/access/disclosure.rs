@@ -121,9 +121,15 @@ fn snomed_module(rest: &[u8]) -> Option<String> {
 /// How many codes an answer carries: its `code` elements (`"code":` in JSON, `<code ` in
 /// XML). The per-hour quota against bulk copying counts these.
 pub fn codes_in(body: &[u8]) -> u64 {
-    let json = memmem::find_iter(body, b"\"code\":").count();
-    let xml = memmem::find_iter(body, b"<code ").count();
-    (json + xml) as u64
+    use std::sync::OnceLock;
+    static FINDERS: OnceLock<[memmem::Finder<'static>; 2]> = OnceLock::new();
+    let [json, xml] = FINDERS.get_or_init(|| {
+        [
+            memmem::Finder::new(b"\"code\":"),
+            memmem::Finder::new(b"<code "),
+        ]
+    });
+    (json.find_iter(body).count() + xml.find_iter(body).count()) as u64
 }
 
 #[cfg(test)]

@@ -170,11 +170,7 @@ fn required(value: &str, what: &str) -> AdminResult<()> {
 /// A UNIQUE violation is a conflict with an existing entry.
 fn unique(e: StoreError, what: String) -> AdminError {
     match &e {
-        StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
-            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE =>
-        {
-            AdminError::Conflict(what)
-        }
+        e if e.is_duplicate() => AdminError::Conflict(what),
         StoreError::Corrupt(m) => AdminError::Invalid(m.clone()),
         _ => AdminError::Store(e),
     }
@@ -214,10 +210,14 @@ impl Admin<'_> {
         Ok(self.store.register()?.institutions)
     }
 
-    /// One institution.
+    /// One institution (read from a snapshot, never through the writer, so it does not
+    /// wait behind an import).
     pub fn institution(&self, id: i64) -> AdminResult<Institution> {
         self.store
-            .register_write(|t| t.institution(id))?
+            .register()?
+            .institutions
+            .into_iter()
+            .find(|i| i.id == id)
             .ok_or_else(|| AdminError::NotFound(format!("institution {id} is not registered")))
     }
 
@@ -336,7 +336,10 @@ impl Admin<'_> {
     /// One certificate.
     pub fn certificate(&self, id: i64) -> AdminResult<ClientCertificate> {
         self.store
-            .register_write(|t| t.certificate(id))?
+            .register()?
+            .certificates
+            .into_iter()
+            .find(|c| c.id == id)
             .ok_or_else(|| AdminError::NotFound(format!("certificate {id} is not registered")))
     }
 
@@ -476,7 +479,10 @@ impl Admin<'_> {
     /// One licence.
     pub fn licence(&self, id: i64) -> AdminResult<Licence> {
         self.store
-            .register_write(|t| t.licence(id))?
+            .register()?
+            .licences
+            .into_iter()
+            .find(|l| l.id == id)
             .ok_or_else(|| AdminError::NotFound(format!("licence {id} is not registered")))
     }
 

@@ -222,6 +222,19 @@ fn gate(
     operation: String,
     response: ServiceResponse<BoxBody>,
 ) -> ServiceResponse<BoxBody> {
+    let licensed = state.terminology.licensed_systems();
+    let counted =
+        identity.institution_id.is_some() && state.access.limits.settings.codes_per_hour > 0;
+    if licensed.is_empty() && !counted {
+        // Nothing to look for in the answer: audit it and pass it on untouched.
+        let status = response.status().as_u16();
+        let mut e = event(response.request(), identity, operation);
+        e.target = target(response.request());
+        e.outcome = outcome_of(status).as_str().into();
+        e.status = Some(status);
+        state.access.audit.record(e);
+        return response;
+    }
     let (http, response) = response.into_parts();
     let status = response.status().as_u16();
     let (head, body) = response.into_parts();
@@ -236,22 +249,25 @@ fn gate(
             return ServiceResponse::new(http, head.set_body(body));
         }
     };
-    let licensed = state.terminology.licensed_systems();
-    let request_body = http.extensions().get::<RequestBody>().map(|b| b.0.clone());
-    let query = http.query_string().to_string();
-    let decoded: String = form_urlencoded::parse(query.as_bytes())
-        .map(|(k, v)| format!("{k}={v}&"))
-        .collect();
-    let touched = disclosure::touched(
-        &licensed,
-        http.path(),
-        &[
-            query.as_bytes(),
-            decoded.as_bytes(),
-            request_body.as_deref().unwrap_or_default(),
-            &bytes,
-        ],
-    );
+    let touched = if licensed.is_empty() {
+        Vec::new()
+    } else {
+        let request_body = http.extensions().get::<RequestBody>().map(|b| b.0.clone());
+        let query = http.query_string();
+        let decoded: String = form_urlencoded::parse(query.as_bytes())
+            .map(|(k, v)| format!("{k}={v}&"))
+            .collect();
+        disclosure::touched(
+            &licensed,
+            http.path(),
+            &[
+                query.as_bytes(),
+                decoded.as_bytes(),
+                request_body.as_deref().unwrap_or_default(),
+                &bytes,
+            ],
+        )
+    };
     let mut e = event(&http, identity, operation);
     let mut named: Vec<String> = touched
         .iter()

@@ -575,58 +575,70 @@ pub async fn get_import(
     }
 }
 
-/// The admin routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin/institutions", web::get().to(list_institutions))
-        .route("/admin/institutions", web::post().to(create_institution))
-        .route("/admin/institutions/{id}", web::get().to(get_institution))
-        .route(
-            "/admin/institutions/{id}",
-            web::put().to(update_institution),
-        )
-        .route(
-            "/admin/institutions/{id}/{action}",
-            web::post().to(transition_institution),
-        )
-        .route("/admin/certificates", web::get().to(list_certificates))
-        .route("/admin/certificates", web::post().to(register_certificate))
-        .route("/admin/certificates/{id}", web::get().to(get_certificate))
-        .route(
-            "/admin/certificates/{id}/binding",
-            web::put().to(bind_certificate),
-        )
-        .route(
-            "/admin/certificates/{id}/{action}",
-            web::post().to(transition_certificate),
-        )
-        .route("/admin/licences", web::get().to(list_licences))
-        .route("/admin/licences", web::post().to(create_licence))
-        .route("/admin/licences/{id}", web::get().to(get_licence))
-        .route("/admin/licences/{id}", web::put().to(update_licence))
-        .route("/admin/audit", web::get().to(audit))
-        .route("/admin/reports/usage", web::get().to(usage_report))
-        .route("/admin/reports/licences", web::get().to(licence_report))
-        .route("/admin/crl", web::get().to(crl_status))
-        .route("/admin/crl/refresh", web::post().to(crl_refresh))
-        .route("/admin/tokens", web::post().to(issue_token))
-        .route("/admin/imports", web::post().to(start_import))
-        .route("/admin/imports", web::get().to(list_imports))
-        .route("/admin/imports/{id}", web::get().to(get_import));
+/// An unknown admin path or method.
+async fn admin_not_found(req: HttpRequest) -> HttpResponse {
+    outcome(
+        404,
+        "not-found",
+        &format!("{} {} is not an admin endpoint", req.method(), req.path()),
+    )
 }
 
-/// The admin API's OpenAPI paths and schemas, merged into the server's document.
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    paths(list_institutions, create_institution, get_institution, update_institution,
-        transition_institution, list_certificates, register_certificate, get_certificate,
-        bind_certificate, transition_certificate, list_licences, create_licence, get_licence,
-        update_licence, audit, usage_report, licence_report, crl_status, crl_refresh, issue_token,
-        start_import, list_imports, get_import),
-    components(schemas(Institution, InstitutionFields, ClientCertificate, Licence, LicenceFields,
-        LicenceScope, AuditEvent, UsageRow, StatusChange, CertificateRegistration,
-        CertificateBinding, TokenRequest, IssuedToken, CrlStatus, Status, Role, Outcome,
-        ImportRequest, ImportStatus, ImportState)),
-    tags((name = "admin", description = "The access register (admin role). Authenticate with an administrator's client certificate or `Authorization: Bearer <token>`."),
-        (name = "audit", description = "The audit trail and reports (admin or auditor role)."))
-)]
-pub struct AdminApi;
+/// Declares the admin routes once: the router, the OpenAPI document (through utoipa's
+/// `paths(...)`, so a route cannot be served without being documented) and [`ROUTES`]
+/// (which the drift test compares with the document's paths) all come from this table.
+macro_rules! admin_api {
+    ($(($method:ident, $path:literal, $handler:ident)),* $(,)?) => {
+        /// Every admin route as `(method, path under /admin)`.
+        pub const ROUTES: &[(&str, &str)] = &[$((stringify!($method), $path)),*];
+
+        /// The admin routes, in one `/admin` scope: FHIR requests are matched against one
+        /// prefix instead of every admin pattern (each a regex in the router).
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            cfg.service(
+                web::scope("/admin")
+                    $(.route($path, web::$method().to($handler)))*
+                    .default_service(web::route().to(admin_not_found)),
+            );
+        }
+
+        /// The admin API's OpenAPI paths and schemas, merged into the server's document.
+        #[derive(utoipa::OpenApi)]
+        #[openapi(
+            paths($($handler),*),
+            components(schemas(Institution, InstitutionFields, ClientCertificate, Licence,
+                LicenceFields, LicenceScope, AuditEvent, UsageRow, StatusChange,
+                CertificateRegistration, CertificateBinding, TokenRequest, IssuedToken,
+                CrlStatus, Status, Role, Outcome, ImportRequest, ImportStatus, ImportState)),
+            tags((name = "admin", description = "The access register (admin role). Authenticate with an administrator's client certificate or `Authorization: Bearer <token>`."),
+                (name = "audit", description = "The audit trail and reports (admin or auditor role)."))
+        )]
+        pub struct AdminApi;
+    };
+}
+
+admin_api! {
+    (get, "/institutions", list_institutions),
+    (post, "/institutions", create_institution),
+    (get, "/institutions/{id}", get_institution),
+    (put, "/institutions/{id}", update_institution),
+    (post, "/institutions/{id}/{action}", transition_institution),
+    (get, "/certificates", list_certificates),
+    (post, "/certificates", register_certificate),
+    (get, "/certificates/{id}", get_certificate),
+    (put, "/certificates/{id}/binding", bind_certificate),
+    (post, "/certificates/{id}/{action}", transition_certificate),
+    (get, "/licences", list_licences),
+    (post, "/licences", create_licence),
+    (get, "/licences/{id}", get_licence),
+    (put, "/licences/{id}", update_licence),
+    (get, "/audit", audit),
+    (get, "/reports/usage", usage_report),
+    (get, "/reports/licences", licence_report),
+    (get, "/crl", crl_status),
+    (post, "/crl/refresh", crl_refresh),
+    (post, "/tokens", issue_token),
+    (post, "/imports", start_import),
+    (get, "/imports", list_imports),
+    (get, "/imports/{id}", get_import),
+}

@@ -104,8 +104,7 @@ fn peer_certificate(conn: &dyn std::any::Any, ext: &mut actix_web::dev::Extensio
         return;
     };
     if let Some(cert) = tls.ssl().peer_certificate() {
-        let fingerprint = crate::access::certificate::facts(&cert).fingerprint;
-        ext.insert(crate::access::PeerCertificate { cert, fingerprint });
+        ext.insert(crate::access::PeerCertificate::new(cert));
     }
 }
 

@@ -48,6 +48,16 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the write broke a uniqueness rule (a registry code, fingerprint or licence
+    /// id already registered), which callers report as a conflict.
+    pub fn is_duplicate(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(f, _))
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+    }
+}
+
 /// Result alias for store operations.
 pub type Result<T> = std::result::Result<T, StoreError>;
 

@@ -269,4 +269,9 @@ CREATE TABLE audit_event (
 CREATE INDEX audit_event_time ON audit_event(time);
 CREATE INDEX audit_event_institution ON audit_event(institution_id, time);
 "#,
+    // 9: the audit trail keeps one secondary index (time): per-institution queries and the
+    // usage report filter by time first, and every index is paid on each audited request.
+    r#"
+DROP INDEX IF EXISTS audit_event_institution;
+"#,
 ];
