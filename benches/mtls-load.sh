@@ -91,7 +91,15 @@ stop
 NOMEN_LOG=warn target/release/nomen serve --db "$work/dev.db" --addr "127.0.0.1:$port" --workers 1 2>"$work/server.log" &
 server=$!
 wait_up "http://127.0.0.1:$port/healthz"
+if [ -n "${NOMEN_PERF:-}" ]; then
+  perf record -F 999 -g -p "$server" -o "$work/perf-dev.data" -- sleep "$seconds" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 dev=$(measure "$server" "$port" "$path" "$connections" "$seconds")
+if [ -n "${NOMEN_PERF:-}" ]; then
+  wait "$perf_pid" || true
+  { perf report -i "$work/perf-dev.data" --stdio --no-children -g none --sort comm,dso 2>/dev/null; perf report -i "$work/perf-dev.data" --stdio --no-children -g none --percent-limit 0.4 2>/dev/null; } > "$NOMEN_PERF.dev" || true
+fi
 stop
 
 rps() { awk '{print $4}' <<<"$1"; }

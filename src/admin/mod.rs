@@ -185,11 +185,15 @@ impl Admin<'_> {
         before: Option<String>,
         after: Option<String>,
     ) {
+        // The status the API answered: 201 for what it created.
+        let created = [".create", ".register", ".issue"]
+            .iter()
+            .any(|suffix| operation.ends_with(suffix));
         let mut e = AuditEvent {
             operation: format!("admin/{operation}"),
             target: Some(target),
             outcome: Outcome::Success.as_str().into(),
-            status: Some(200),
+            status: Some(if created { 201 } else { 200 }),
             request_id: actor.request_id.clone(),
             client: actor.client.clone(),
             before,
