@@ -35,7 +35,8 @@ request = function()
     path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
   else
     local service = { "/readyz", "/metrics", "/fhir/metadata", "/admin/audit?limit=20", "/admin/reports/usage" }
-    path = service[(i % #service) + 1]
+    -- i ends in 9 here, so the service endpoints take turns by i / 10.
+    path = service[(math.floor(i / 10) % #service) + 1]
     if token and path:sub(1, 7) == "/admin/" then
       return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
     end

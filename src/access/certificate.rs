@@ -6,6 +6,7 @@ use openssl::hash::MessageDigest;
 use openssl::nid::Nid;
 use openssl::x509::{X509NameRef, X509};
 
+pub use crate::model::register::CertificateFacts;
 use crate::store::NewCertificate;
 
 /// Smallest RSA modulus (and equivalent strength for other key types) accepted.
@@ -24,21 +25,6 @@ pub enum CertificateError {
     UntrustedIssuer(String),
     #[error("the certificate expired on {0}")]
     Expired(String),
-}
-
-/// The facts of one certificate.
-#[derive(Debug, Clone)]
-pub struct CertificateFacts {
-    /// SHA-256 of the DER, lowercase hex.
-    pub fingerprint: String,
-    pub subject: String,
-    pub issuer: String,
-    /// Uppercase hex, no leading zeros.
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub key_bits: u32,
-    pub signature: String,
 }
 
 /// Reads the facts of a certificate.
@@ -115,7 +101,7 @@ pub fn check_for_registration(
 }
 
 impl CertificateFacts {
-    /// The row to store, bound as given.
+    /// The row to store for a checked certificate, bound as given.
     pub fn into_new(
         self,
         pem: &str,
@@ -124,14 +110,7 @@ impl CertificateFacts {
         user_name: Option<String>,
     ) -> NewCertificate {
         NewCertificate {
-            fingerprint: self.fingerprint,
-            subject: self.subject,
-            issuer: self.issuer,
-            serial: self.serial,
-            not_before: self.not_before,
-            not_after: self.not_after,
-            key_bits: self.key_bits,
-            signature: self.signature,
+            facts: self,
             pem: pem.trim().to_string(),
             role,
             institution_id,

@@ -210,6 +210,25 @@ pub async fn update_institution(
     .await
 }
 
+/// What a status-change endpoint (`{id}/suspend|restore|annul`) was asked, or the answer
+/// that refuses it.
+fn status_change(
+    req: &HttpRequest,
+    path: web::Path<(i64, String)>,
+    body: &[u8],
+) -> Result<(Actor, i64, Transition, StatusChange), Box<HttpResponse>> {
+    let actor = actor(req, Need::Admin)?;
+    let (id, action) = path.into_inner();
+    let Some(t) = Transition::parse(&action) else {
+        return Err(Box::new(outcome(
+            404,
+            "not-found",
+            &format!("unknown action {action}: suspend, restore or annul"),
+        )));
+    };
+    Ok((actor, id, t, parse(body)?))
+}
+
 /// Suspend, restore or annul an institution (annulment is final).
 #[utoipa::path(post, path = "/admin/institutions/{id}/{action}", tag = "admin", request_body = StatusChange,
     params(("id" = i64, Path), ("action" = String, Path, description = "suspend, restore or annul")),
@@ -220,16 +239,7 @@ pub async fn transition_institution(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let actor = try_or_respond!(actor(&req, Need::Admin));
-    let (id, action) = path.into_inner();
-    let Some(t) = Transition::parse(&action) else {
-        return outcome(
-            404,
-            "not-found",
-            &format!("unknown action {action}: suspend, restore or annul"),
-        );
-    };
-    let change: StatusChange = try_or_respond!(parse(&body));
+    let (actor, id, t, change) = try_or_respond!(status_change(&req, path, &body));
     run(state, 200, move |a| {
         a.transition_institution(&actor, id, t, &change)
     })
@@ -323,16 +333,7 @@ pub async fn transition_certificate(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let actor = try_or_respond!(actor(&req, Need::Admin));
-    let (id, action) = path.into_inner();
-    let Some(t) = Transition::parse(&action) else {
-        return outcome(
-            404,
-            "not-found",
-            &format!("unknown action {action}: suspend, restore or annul"),
-        );
-    };
-    let change: StatusChange = try_or_respond!(parse(&body));
+    let (actor, id, t, change) = try_or_respond!(status_change(&req, path, &body));
     run(state, 200, move |a| {
         a.transition_certificate(&actor, id, t, &change)
     })

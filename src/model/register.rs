@@ -106,6 +106,21 @@ pub struct Institution {
     pub updated: String,
 }
 
+/// What the server reads from a certificate (its PEM, or the TLS connection).
+#[derive(Debug, Clone)]
+pub struct CertificateFacts {
+    /// SHA-256 of the DER, lowercase hex.
+    pub fingerprint: String,
+    pub subject: String,
+    pub issuer: String,
+    /// Uppercase hex, no leading zeros.
+    pub serial: String,
+    pub not_before: String,
+    pub not_after: String,
+    pub key_bits: u32,
+    pub signature: String,
+}
+
 /// A registered client certificate: what the server read from the PEM, and its binding.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ClientCertificate {

@@ -23,14 +23,7 @@ pub struct RegisterData {
 /// A new certificate to register (already parsed and checked by the admin layer).
 #[derive(Debug, Clone)]
 pub struct NewCertificate {
-    pub fingerprint: String,
-    pub subject: String,
-    pub issuer: String,
-    pub serial: String,
-    pub not_before: String,
-    pub not_after: String,
-    pub key_bits: u32,
-    pub signature: String,
+    pub facts: CertificateFacts,
     pub pem: String,
     pub role: Role,
     pub institution_id: Option<i64>,
@@ -425,14 +418,14 @@ impl RegisterTxn<'_> {
              not_after, key_bits, signature, pem, role, institution_id, user_name, status, \
              created, updated) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,'active',?13,?13)",
             params![
-                c.fingerprint,
-                c.subject,
-                c.issuer,
-                c.serial,
-                c.not_before,
-                c.not_after,
-                c.key_bits,
-                c.signature,
+                c.facts.fingerprint,
+                c.facts.subject,
+                c.facts.issuer,
+                c.facts.serial,
+                c.facts.not_before,
+                c.facts.not_after,
+                c.facts.key_bits,
+                c.facts.signature,
                 c.pem,
                 c.role.as_str(),
                 c.institution_id,
