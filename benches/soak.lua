@@ -34,10 +34,17 @@ request = function()
   elseif n == 8 then
     path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
   else
-    local service = { "/readyz", "/metrics", "/fhir/metadata", "/admin/audit?limit=20", "/admin/reports/usage" }
-    -- i ends in 9 here, so the service endpoints take turns by i / 10.
+    -- i ends in 9 here. Admin reads come at the rate staff would make them, one in a
+    -- hundred requests (an audit query) and one in a thousand (a usage report); the
+    -- service endpoints take the other turns.
+    local service = { "/readyz", "/metrics", "/fhir/metadata" }
     path = service[(math.floor(i / 10) % #service) + 1]
-    if token and path:sub(1, 7) == "/admin/" then
+    if token and token ~= "" and i % 1000 == 999 then
+      path = "/admin/reports/usage"
+    elseif token and token ~= "" and i % 100 == 49 then
+      path = "/admin/audit?limit=20"
+    end
+    if path:sub(1, 7) == "/admin/" then
       return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. token })
     end
   end

@@ -37,7 +37,9 @@ totals() { # -> "requests non200"
 }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$server/status"; }
 
+# NOMEN_SOAK_ADMIN=0 leaves the admin reads out.
 token=$(grep -o 'NOMEN_BOOTSTRAP_TOKEN=[^ ]*' "$work/server.log" | cut -d= -f2)
+[ "${NOMEN_SOAK_ADMIN:-1}" = 1 ] || token=""
 wrk -t 1 -c "$connections" -d "${duration}s" -s benches/soak.lua "$base" -- "$token" >"$work/wrk.log" 2>&1 &
 load=$!
 echo "   time   req/s   errors  rss_MB"

@@ -3,7 +3,7 @@
 //! [`Audit::shutdown`] drains the queue before the server exits, so a clean shutdown
 //! loses nothing; events are also flushed at least every [`FLUSH_EVERY`].
 
-use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -18,14 +18,15 @@ const BATCH: usize = 2_000;
 
 enum Message {
     Event(Box<AuditEvent>),
-    /// Write everything queued so far, then answer.
-    Flush(Sender<()>),
 }
 
 /// The handle requests record through. Cheap to clone.
 #[derive(Clone)]
 pub struct Audit {
     queue: Sender<Message>,
+    /// Flush requests go on their own channel, which the writer waits on: a flush wakes
+    /// it at once, while events (on `queue`) never wake it.
+    flushes: Sender<Sender<()>>,
     worker: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -40,12 +41,14 @@ impl Audit {
     pub fn start(store: &Store) -> crate::store::Result<Audit> {
         let sink = store.audit_sink()?;
         let (queue, events) = mpsc::channel();
+        let (flushes, flush_requests) = mpsc::channel();
         let worker = std::thread::Builder::new()
             .name("nomen-audit".into())
-            .spawn(move || write_loop(sink, events))
+            .spawn(move || write_loop(sink, events, flush_requests))
             .expect("spawn audit thread");
         Ok(Audit {
             queue,
+            flushes,
             worker: Arc::new(Mutex::new(Some(worker))),
         })
     }
@@ -64,7 +67,7 @@ impl Audit {
     /// audit call this, so an auditor sees their own last request).
     pub fn flush(&self) {
         let (done, wait) = mpsc::channel();
-        if self.queue.send(Message::Flush(done)).is_ok() {
+        if self.flushes.send(done).is_ok() {
             let _ = wait.recv_timeout(Duration::from_secs(30));
         }
     }
@@ -86,15 +89,22 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-/// The writer wakes every [`FLUSH_EVERY`] rather than on each event: a request's send then
-/// never has a sleeping thread to wake (no futex call on the request path), and a busy
-/// server writes a few large batches a second instead of many small ones.
-fn write_loop(mut sink: AuditSink, events: Receiver<Message>) {
+/// The writer wakes every [`FLUSH_EVERY`], or at once when a flush is asked for, rather
+/// than on each event: a request's send then never has a sleeping thread to wake (no
+/// futex call on the request path), and a busy server writes a few large batches a second
+/// instead of many small ones. Flushes are answered after everything queued before them
+/// is written.
+fn write_loop(mut sink: AuditSink, events: Receiver<Message>, flushes: Receiver<Sender<()>>) {
     let mut batch: Vec<AuditEvent> = Vec::new();
-    let mut waiting: Vec<Sender<()>> = Vec::new();
     loop {
-        std::thread::sleep(FLUSH_EVERY);
-        let mut closed = false;
+        let mut waiting: Vec<Sender<()>> = Vec::new();
+        let mut stopping = false;
+        match flushes.recv_timeout(FLUSH_EVERY) {
+            Ok(done) => waiting.push(done),
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => stopping = true,
+        }
+        waiting.extend(flushes.try_iter());
         loop {
             match events.try_recv() {
                 Ok(Message::Event(e)) => {
@@ -103,10 +113,9 @@ fn write_loop(mut sink: AuditSink, events: Receiver<Message>) {
                         write(&mut sink, &mut batch);
                     }
                 }
-                Ok(Message::Flush(done)) => waiting.push(done),
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
-                    closed = true;
+                    stopping = true;
                     break;
                 }
             }
@@ -114,10 +123,10 @@ fn write_loop(mut sink: AuditSink, events: Receiver<Message>) {
         if !batch.is_empty() {
             write(&mut sink, &mut batch);
         }
-        for done in waiting.drain(..) {
+        for done in waiting {
             let _ = done.send(());
         }
-        if closed {
+        if stopping {
             return;
         }
     }

@@ -66,6 +66,8 @@ pub struct Store {
     path: PathBuf,
     pool: r2d2::Pool<SqliteConnectionManager>,
     writer: Mutex<Connection>,
+    /// Audit queries and reports (see `register.rs`).
+    audit_reader: Mutex<Connection>,
 }
 
 impl Store {
@@ -90,10 +92,17 @@ impl Store {
             .min_idle(Some(2))
             .connection_timeout(Duration::from_secs(10))
             .build(manager)?;
+        let audit_reader = Connection::open(path)?;
+        audit_reader.execute_batch(
+            "PRAGMA query_only = ON;
+             PRAGMA busy_timeout = 5000;
+             PRAGMA cache_size = -4000;",
+        )?;
         Ok(Store {
             path: path.to_path_buf(),
             pool,
             writer: Mutex::new(writer),
+            audit_reader: Mutex::new(audit_reader),
         })
     }
 

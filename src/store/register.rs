@@ -211,6 +211,13 @@ impl Store {
         Ok(value)
     }
 
+    /// The connection audit queries and reports read through: one of its own, with a small
+    /// page cache, so that scanning the (ever growing, recently written, hence in the WAL)
+    /// audit table never fills the caches of the terminology read pool.
+    fn audit_reader(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        Ok(self.audit_reader.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
     /// Opens the audit trail's own append connection.
     pub fn audit_sink(&self) -> Result<AuditSink> {
         let conn = Connection::open(&self.path)?;
@@ -220,7 +227,7 @@ impl Store {
 
     /// Audit events matching `q`, newest first.
     pub fn audit_events(&self, q: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        let conn = self.pool.get()?;
+        let conn = self.audit_reader()?;
         let (clause, values) = audit_filter(q, "");
         let sql = format!(
             "SELECT id, time, request_id, institution_id, fingerprint, user_name, role, client, \
@@ -253,7 +260,7 @@ impl Store {
 
     /// Requests per institution and operation in `[from, to)`.
     pub fn usage(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<UsageRow>> {
-        let conn = self.pool.get()?;
+        let conn = self.audit_reader()?;
         let q = AuditQuery {
             from: from.map(str::to_string),
             to: to.map(str::to_string),

@@ -93,7 +93,7 @@ cert = "{p}/ca.pem"
 crl = "{p}/ca.crl"
 
 [limits]
-requests_per_second = 40
+requests_per_second = 20
 codes_per_hour = 1000000
 "#,
                 db = db.display(),
@@ -871,7 +871,8 @@ fn rate_limits_answer_429_with_retry_after_and_are_audited() {
     let s = prod();
     let inst = s.institution("greedy");
     s.client("greedy", inst, None);
-    // 40 requests per second are allowed; one keep-alive connection sends 200 at once.
+    // 20 requests per second are allowed; one keep-alive connection sends 200 at once
+    // (even a slow, loaded machine answers them faster than 20 a second).
     let path = format!("/fhir/CodeSystem/$lookup?system={ACT}&code=EMER");
     let (statuses, limited) = s.burst("greedy", &path, 200);
     assert!(
@@ -879,7 +880,7 @@ fn rate_limits_answer_429_with_retry_after_and_are_audited() {
         "{statuses:?}"
     );
     assert!(
-        statuses.iter().filter(|&&st| st == 200).count() >= 40,
+        statuses.iter().filter(|&&st| st == 200).count() >= 20,
         "{statuses:?}"
     );
     let a = limited.expect("no 429 after 200 requests at full speed");
