@@ -190,18 +190,6 @@ impl Store {
         })
     }
 
-    /// The PEM a certificate was registered with.
-    pub fn certificate_pem(&self, id: i64) -> Result<Option<String>> {
-        let conn = self.pool.get()?;
-        Ok(conn
-            .query_row(
-                "SELECT pem FROM client_certificate WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )
-            .optional()?)
-    }
-
     /// Runs one admin write in its own immediate transaction on the single writer.
     pub fn register_write<T>(&self, f: impl FnOnce(&RegisterTxn) -> Result<T>) -> Result<T> {
         let mut conn = self.lock_writer();
