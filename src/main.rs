@@ -168,7 +168,7 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Import terminology: FHIR resources, LOINC, ICD-10 (ClaML) and CSV classifiers.
+    /// Import terminology: FHIR resources, SNOMED CT, LOINC, ICD-10 (ClaML), CSV classifiers.
     ///
     /// Each path is recognised by its content:
     ///   - FHIR CodeSystem, ValueSet and ConceptMap resources: JSON resources, Bundles,
@@ -178,6 +178,8 @@ enum Command {
     ///   - a ClaML file (.xml): ICD-10 or a national modification or translation;
     ///   - a national classifier in Nomen's CSV layout (.csv with a '# url:' preamble;
     ///     see fixtures/classifiers/README.md);
+    ///   - a SNOMED CT RF2 release: a directory or .zip with Snapshot files (the
+    ///     International Edition, and any extensions beside it, each an edition);
     ///   - a directory of any of these.
     ///
     /// All paths load in one transaction: on a fatal error nothing is written. Resources
@@ -190,6 +192,7 @@ enum Command {
     ///   nomen import --db nomen.db --version 2.78-lt Loinc_2.78_national/
     ///   nomen import --db nomen.db icd102019en.xml
     ///   nomen import --db nomen.db specimen-type-2.0.0.csv
+    ///   nomen import --db nomen.db --snomed-default-edition 1000247101 SnomedCT_RF2/
     #[command(verbatim_doc_comment)]
     Import {
         /// SQLite database file (created if missing).
@@ -207,6 +210,11 @@ enum Command {
         /// Mark the LOINC or ClaML code system as licensed content.
         #[arg(long)]
         licensed: bool,
+        /// Make the SNOMED CT edition of this module id the default (the one served when
+        /// a request names no version; its newest version wins). Without it, the
+        /// International Edition (900000000000207008) is the default.
+        #[arg(long, value_name = "MODULE")]
+        snomed_default_edition: Option<u64>,
         /// Files, directories or packages to import.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
@@ -277,6 +285,7 @@ fn main() -> ExitCode {
             version,
             system,
             licensed,
+            snomed_default_edition,
             paths,
         } => run_import(
             &db,
@@ -286,6 +295,7 @@ fn main() -> ExitCode {
                 version,
                 system,
                 licensed,
+                snomed_default_edition,
             },
         ),
     };

@@ -181,6 +181,7 @@ fn run(store: &Store, audit: &Audit, job: &Job, request: &ImportRequest, mut eve
         version: request.version.clone(),
         system: request.system.clone(),
         licensed: request.licensed,
+        snomed_default_edition: None,
     };
     let result = import::import_paths(store, &paths, &options, &job.bar);
     let mut status = job.status.lock().unwrap_or_else(|p| p.into_inner());

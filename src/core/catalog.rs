@@ -69,10 +69,18 @@ impl Catalog {
     pub fn load(txn: &ReadTxn) -> CoreResult<Catalog> {
         let generation = txn.generation()?;
         let mut systems = txn.code_systems()?;
+        let default_edition = txn
+            .default_snomed_edition()?
+            .unwrap_or(crate::model::snomed::CORE_MODULE);
         systems.sort_by(|a, b| {
-            a.url
-                .cmp(&b.url)
-                .then_with(|| compare_versions(&b.version, &a.version))
+            a.url.cmp(&b.url).then_with(|| {
+                if a.url == crate::model::snomed::SNOMED {
+                    snomed_order(&b.version, default_edition)
+                        .cmp(&snomed_order(&a.version, default_edition))
+                } else {
+                    compare_versions(&b.version, &a.version)
+                }
+            })
         });
         let mut by_url: HashMap<String, Vec<usize>> = HashMap::new();
         let mut by_resource_id = HashMap::new();
@@ -171,6 +179,33 @@ impl Unresolved {
     }
 }
 
+/// How SNOMED CT versions rank, best first when sorted descending: the default edition's
+/// versions above the others, then newer dates, then the edition module.
+fn snomed_order(version: &str, default_edition: u64) -> (bool, String, String) {
+    match snomed_version(version) {
+        Some((module, date)) => (
+            module == default_edition.to_string(),
+            date.to_string(),
+            module.to_string(),
+        ),
+        None => (false, String::new(), version.to_string()),
+    }
+}
+
+/// `http://snomed.info/sct/{module}/version/{date}` → (module, date); a bare
+/// `http://snomed.info/sct/{module}` gives an empty date.
+pub fn snomed_version(version: &str) -> Option<(&str, &str)> {
+    let rest = version.strip_prefix("http://snomed.info/sct/")?;
+    let (module, date) = match rest.split_once("/version/") {
+        Some((module, date)) => (module, date),
+        None => (rest.trim_end_matches('/'), ""),
+    };
+    module
+        .bytes()
+        .all(|b| b.is_ascii_digit())
+        .then_some((module, date))
+}
+
 /// Splits `url|version`.
 pub fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
     match canonical.split_once('|') {
@@ -186,6 +221,12 @@ pub fn split_canonical(canonical: &str) -> (&str, Option<&str>) {
 pub fn version_matches(stored: &str, requested: &str) -> bool {
     if stored == requested {
         return true;
+    }
+    // A SNOMED CT edition without a date means its newest version.
+    if let (Some((module, "")), Some((have, _))) =
+        (snomed_version(requested), snomed_version(stored))
+    {
+        return module == have;
     }
     let wanted: Vec<&str> = requested.split('.').collect();
     if !wanted.iter().any(|p| *p == "x" || *p == "*") {

@@ -119,12 +119,21 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
     }
     let mut stored = snap.txn.properties(concept.id)?;
     stored.extend(supplements.properties(snap, &cs, &concept.code)?);
+    let snomed = cs.url == crate::model::snomed::SNOMED;
     for p in stored {
         if wanted(&p.code) && !matches!(p.code.as_str(), "parent" | "child" | "inactive") {
+            // SNOMED CT's attribute and association properties point at concepts: say
+            // which, as parents and children do.
+            let description = match (&p.value, snomed) {
+                (Value::Code(code), true) if p.code.bytes().all(|b| b.is_ascii_digit()) => {
+                    snap.txn.concept(cs.id, code)?.and_then(|c| c.display)
+                }
+                _ => None,
+            };
             properties.push(LookupProperty {
                 code: p.code,
                 value: p.value,
-                description: None,
+                description,
             });
         }
     }

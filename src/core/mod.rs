@@ -7,6 +7,7 @@
 
 mod catalog;
 mod closure;
+pub mod ecl;
 mod error;
 mod expand;
 mod lookup;

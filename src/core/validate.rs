@@ -404,6 +404,18 @@ fn check_coding(
                 None => "code".to_string(),
             },
         });
+        if cs.url == crate::model::snomed::SNOMED {
+            if let Some(text) = snomed_replacements(snap, &cs, &concept)? {
+                out.issues.push(Issue {
+                    severity: IssueSeverity::Information,
+                    issue_type: "informational",
+                    tx_type: "code-comment",
+                    message_id: "INACTIVE_CONCEPT_REPLACEMENTS",
+                    text,
+                    expression: format!("{path}code"),
+                });
+            }
+        }
     }
     let retired_display = |d: &crate::model::Designation| {
         d.extensions.iter().any(|e| {
@@ -620,4 +632,40 @@ fn wrong_display_text(
         },
         languages.unwrap_or("--")
     )
+}
+
+/// The historical associations of an inactive SNOMED CT concept that suggest what to use
+/// instead (SAME AS, REPLACED BY, POSSIBLY EQUIVALENT TO, ALTERNATIVE), as one sentence.
+fn snomed_replacements(
+    snap: &Snapshot,
+    cs: &crate::model::CodeSystemMeta,
+    concept: &crate::model::Concept,
+) -> CoreResult<Option<String>> {
+    const SUGGESTING: [(&str, &str); 4] = [
+        ("900000000000527005", "SAME AS"),
+        ("900000000000526001", "REPLACED BY"),
+        ("900000000000523009", "POSSIBLY EQUIVALENT TO"),
+        ("900000000000530003", "ALTERNATIVE"),
+    ];
+    let mut found = Vec::new();
+    for p in snap.txn.properties(concept.id)? {
+        let Some((_, label)) = SUGGESTING.iter().find(|(refset, _)| *refset == p.code) else {
+            continue;
+        };
+        let target = p.value.lexical();
+        let display = snap
+            .txn
+            .concept(cs.id, &target)?
+            .and_then(|c| c.display)
+            .map(|d| format!(" |{d}|"))
+            .unwrap_or_default();
+        found.push(format!("{label} {target}{display}"));
+    }
+    Ok((!found.is_empty()).then(|| {
+        format!(
+            "The inactive concept '{}' has these historical associations to use instead: {}",
+            concept.code,
+            found.join("; ")
+        )
+    }))
 }

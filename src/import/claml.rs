@@ -499,6 +499,7 @@ impl Builder {
             concepts: self.concepts,
             links: self.links,
             closure,
+            snomed: None,
         }
     }
 }

@@ -320,6 +320,7 @@ pub fn read(
             concepts,
             links,
             closure,
+            snomed: None,
         },
     })
 }

@@ -125,6 +125,7 @@ pub fn convert(resource: &Value) -> Result<CodeSystemLoad, String> {
         concepts,
         links,
         closure,
+        snomed: None,
     })
 }
 

@@ -790,6 +790,7 @@ impl Builder {
             concepts: self.concepts,
             links: self.links,
             closure,
+            snomed: None,
         }
     }
 }

@@ -18,6 +18,7 @@ mod conceptmap;
 mod fhir_json;
 pub mod loinc;
 pub mod release;
+pub mod snomed;
 mod source;
 mod table;
 pub mod valueset;
@@ -128,6 +129,9 @@ pub struct ImportOptions {
     pub system: Option<String>,
     /// Mark the code systems of LOINC and ClaML releases as licensed content.
     pub licensed: bool,
+    /// Make the SNOMED CT edition of this module the default one (served when a request
+    /// names no version).
+    pub snomed_default_edition: Option<u64>,
 }
 
 /// Imports every path into the store in one transaction, reporting progress on `progress`
@@ -143,6 +147,9 @@ pub fn import_paths(
         for path in paths {
             progress.set_message(path.display().to_string());
             import_path(txn, path, options, &mut report, progress)?;
+        }
+        if let Some(module) = options.snomed_default_edition {
+            txn.set_default_snomed_edition(module)?;
         }
         if options.strict && !report.rejected.is_empty() {
             return Err(ImportError::Strict {
@@ -164,6 +171,8 @@ pub enum SourceFormat {
     Claml,
     /// A national classifier CSV file.
     Classifier,
+    /// A SNOMED CT RF2 release (directory or `.zip`), possibly with its extensions.
+    Snomed,
     /// A directory of any of these.
     Directory,
 }
@@ -177,6 +186,8 @@ pub fn detect(path: &Path) -> Result<SourceFormat, ImportError> {
         let files = release::ReleaseFiles::open(path)?;
         return Ok(if loinc::is_release(&files) {
             SourceFormat::Loinc
+        } else if snomed::is_release(&files) {
+            SourceFormat::Snomed
         } else {
             SourceFormat::Directory
         });
@@ -186,8 +197,11 @@ pub fn detect(path: &Path) -> Result<SourceFormat, ImportError> {
         if loinc::is_release(&files) {
             return Ok(SourceFormat::Loinc);
         }
+        if snomed::is_release(&files) {
+            return Ok(SourceFormat::Snomed);
+        }
         return Err(ImportError::Usage(format!(
-            "{}: a .zip that is not a LOINC release (no LoincTable/Loinc.csv)",
+            "{}: a .zip that is neither a LOINC release (no LoincTable/Loinc.csv) nor a SNOMED CT RF2 release (no sct2_Concept_Snapshot file)",
             path.display()
         )));
     }
@@ -283,6 +297,23 @@ pub fn import_path(
             )?;
             code_system.meta.licensed = options.licensed;
             put_release_code_system(txn, &code_system, report)
+        }
+        SourceFormat::Snomed => {
+            if options.system.is_some() || options.version.is_some() {
+                return Err(ImportError::Usage(format!(
+                    "{}: a SNOMED CT release names its editions and versions itself",
+                    path.display()
+                )));
+            }
+            let files = release::ReleaseFiles::open(path)?;
+            progress.set_length(files.matching(|_| true).len() as u64);
+            snomed::read_editions(&files, progress, |edition| {
+                put_release_code_system(txn, &edition.code_system, report)?;
+                for map in &edition.concept_maps {
+                    import_resource(txn, &files.describe("(implicit ConceptMap)"), map, report)?;
+                }
+                Ok(())
+            })
         }
         SourceFormat::Classifier => {
             if options.system.is_some() || options.version.is_some() {

@@ -19,6 +19,8 @@ pub struct CodeSystemLoad {
     /// The transitive closure as `(ancestor index, descendant index)`, sorted, without
     /// self pairs.
     pub closure: Vec<(u32, u32)>,
+    /// SNOMED CT's relationships, reference sets and descriptions (SNOMED editions only).
+    pub snomed: Option<Box<super::snomed::SnomedTables>>,
 }
 
 /// A concept to be written.

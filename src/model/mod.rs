@@ -8,6 +8,7 @@ mod codesystem;
 mod concept;
 mod load;
 pub mod register;
+pub mod snomed;
 mod valueset;
 
 pub use codesystem::{CodeSystemMeta, HierarchyMeaning, PropertyDef, PropertyType};

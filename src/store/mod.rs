@@ -14,6 +14,7 @@
 mod read;
 mod register;
 mod schema;
+mod snomed;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use rusqlite::Connection;
 
 pub use read::ReadTxn;
 pub use register::{AuditSink, NewCertificate, RegisterData, RegisterTxn};
+pub use snomed::{SctDescriptionRow, SctMember, SctRelationship};
 pub use write::{WriteOutcome, WriteTxn};
 
 /// Errors of the storage layer. Their text never reaches a client: the HTTP layer logs

@@ -83,6 +83,16 @@ impl<'c> ReadTxn<'c> {
             .query_row([], |r| r.get(0))?)
     }
 
+    /// The module of the SNOMED CT edition chosen as the default, if one was chosen.
+    pub fn default_snomed_edition(&self) -> Result<Option<u64>> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT value FROM meta WHERE key = 'snomed_default_edition'")?
+            .query_row([], |r| r.get::<_, i64>(0))
+            .optional()?
+            .map(|v| v as u64))
+    }
+
     /// Every loaded code system version with its property definitions.
     pub fn code_systems(&self) -> Result<Vec<CodeSystemMeta>> {
         let mut stmt = self.conn.prepare(
@@ -431,7 +441,12 @@ impl<'c> ReadTxn<'c> {
         Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
     }
 
-    fn ids(&self, sql: &str, arg: i64) -> Result<Vec<i64>> {
+    /// The connection, for the queries of sibling modules (SNOMED CT's tables).
+    pub(super) fn connection(&self) -> &rusqlite::Connection {
+        &self.conn
+    }
+
+    pub(super) fn ids(&self, sql: &str, arg: i64) -> Result<Vec<i64>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map([arg], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)

@@ -274,4 +274,47 @@ CREATE INDEX audit_event_institution ON audit_event(institution_id, time);
     r#"
 DROP INDEX IF EXISTS audit_event_institution;
 "#,
+    // 10: SNOMED CT beyond the generic graph, for ECL: attribute relationships in role
+    // groups, concrete values, reference set members (language reference sets excepted)
+    // and descriptions with their dialect acceptability. Concepts are concept.id values.
+    r#"
+CREATE TABLE sct_relationship (
+    source      INTEGER NOT NULL,
+    type        INTEGER NOT NULL,
+    destination INTEGER NOT NULL,
+    grp         INTEGER NOT NULL
+);
+CREATE INDEX sct_relationship_source ON sct_relationship(source);
+CREATE INDEX sct_relationship_type ON sct_relationship(type, destination);
+CREATE TABLE sct_concrete (
+    source INTEGER NOT NULL,
+    type   INTEGER NOT NULL,
+    value  TEXT NOT NULL,
+    grp    INTEGER NOT NULL
+);
+CREATE INDEX sct_concrete_source ON sct_concrete(source);
+CREATE INDEX sct_concrete_type ON sct_concrete(type);
+CREATE TABLE sct_member (
+    cs_id      INTEGER NOT NULL,
+    refset     INTEGER NOT NULL,
+    referenced INTEGER,
+    component  TEXT NOT NULL,
+    fields     TEXT
+);
+CREATE INDEX sct_member_refset ON sct_member(refset, referenced);
+CREATE INDEX sct_member_referenced ON sct_member(referenced);
+CREATE INDEX sct_member_cs ON sct_member(cs_id);
+CREATE TABLE sct_description (
+    concept        INTEGER NOT NULL,
+    id             TEXT NOT NULL,
+    term           TEXT NOT NULL,
+    language       TEXT NOT NULL,
+    type_id        TEXT NOT NULL,
+    active         INTEGER NOT NULL,
+    module         TEXT NOT NULL,
+    effective_time TEXT NOT NULL,
+    acceptability  TEXT NOT NULL
+);
+CREATE INDEX sct_description_concept ON sct_description(concept);
+"#,
 ];

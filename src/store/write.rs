@@ -8,6 +8,7 @@
 use rusqlite::{params, OptionalExtension, Transaction};
 
 use super::{Result, StoreError};
+use crate::model::snomed::SnomedTables;
 use crate::model::{CanonicalHeader, CodeSystemLoad, ConceptMapLoad, Value, ValueSetLoad};
 
 /// Whether a write added a new resource or replaced one with the same url and version.
@@ -51,6 +52,17 @@ impl<'c> WriteTxn<'c> {
             )?;
         }
         self.tx.commit()?;
+        Ok(())
+    }
+
+    /// Makes the SNOMED CT edition of `module` the one served when a request names no
+    /// version (until another is chosen; the newest version of that edition wins).
+    pub fn set_default_snomed_edition(&mut self, module: u64) -> Result<()> {
+        self.changed = true;
+        self.tx.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('snomed_default_edition', ?1)",
+            [module as i64],
+        )?;
         Ok(())
     }
 
@@ -139,6 +151,9 @@ impl<'c> WriteTxn<'c> {
                 stmt.execute(params![base + ancestor as i64, base + descendant as i64])?;
             }
         }
+        if let Some(snomed) = &load.snomed {
+            self.insert_snomed(cs_id, base, snomed)?;
+        }
         Ok(if existing.is_some() {
             WriteOutcome::Replaced
         } else {
@@ -185,8 +200,11 @@ impl<'c> WriteTxn<'c> {
                     }
                     other => other.into(),
                 })?;
+            // Each distinct term once (SNOMED CT lists a term once per dialect).
+            let mut indexed: Vec<&str> = Vec::new();
             if let Some(display) = &c.display {
                 text.execute(params![display, id])?;
+                indexed.push(display);
             }
             for d in &c.designations {
                 let use_ = d.use_.as_ref();
@@ -199,8 +217,9 @@ impl<'c> WriteTxn<'c> {
                     d.value,
                     json_or_null(&d.extensions)
                 ])?;
-                if c.display.as_deref() != Some(d.value.as_str()) {
+                if !indexed.contains(&d.value.as_str()) {
                     text.execute(params![d.value, id])?;
+                    indexed.push(&d.value);
                 }
             }
             for p in &c.properties {
@@ -230,9 +249,67 @@ impl<'c> WriteTxn<'c> {
         Ok(())
     }
 
+    /// Writes an edition's SNOMED CT tables; concept indexes become `base + index`.
+    fn insert_snomed(&mut self, cs_id: i64, base: i64, t: &SnomedTables) -> Result<()> {
+        let id = |index: u32| base + index as i64;
+        let mut stmt = self.tx.prepare(
+            "INSERT INTO sct_relationship (source, type, destination, grp) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for r in &t.relationships {
+            stmt.execute(params![
+                id(r.source),
+                id(r.type_),
+                id(r.destination),
+                r.group
+            ])?;
+        }
+        let mut stmt = self.tx.prepare(
+            "INSERT INTO sct_concrete (source, type, value, grp) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for c in &t.concrete {
+            stmt.execute(params![id(c.source), id(c.type_), c.value, c.group])?;
+        }
+        let mut stmt = self.tx.prepare(
+            "INSERT INTO sct_member (cs_id, refset, referenced, component, fields)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for m in &t.members {
+            stmt.execute(params![
+                cs_id,
+                id(m.refset),
+                m.referenced.map(id),
+                m.component,
+                m.fields
+            ])?;
+        }
+        let mut stmt = self.tx.prepare(
+            "INSERT INTO sct_description (concept, id, term, language, type_id, active, module,
+                 effective_time, acceptability)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?;
+        for d in &t.descriptions {
+            stmt.execute(params![
+                id(d.concept),
+                d.id,
+                d.term,
+                d.language,
+                d.type_id,
+                d.active,
+                d.module,
+                d.effective_time,
+                d.acceptability
+            ])?;
+        }
+        Ok(())
+    }
+
     fn delete_code_system(&mut self, cs_id: i64) -> Result<()> {
         const OF_CS: &str = "(SELECT id FROM concept WHERE cs_id = ?1)";
         for sql in [
+            format!("DELETE FROM sct_relationship WHERE source IN {OF_CS}"),
+            format!("DELETE FROM sct_concrete WHERE source IN {OF_CS}"),
+            "DELETE FROM sct_member WHERE cs_id = ?1".to_string(),
+            format!("DELETE FROM sct_description WHERE concept IN {OF_CS}"),
             format!("DELETE FROM designation WHERE concept_id IN {OF_CS}"),
             format!("DELETE FROM concept_property WHERE concept_id IN {OF_CS}"),
             format!("DELETE FROM parent_link WHERE child IN {OF_CS}"),

@@ -13,6 +13,8 @@ mod package;
 mod releases;
 mod reliability;
 mod resources;
+mod snomed;
+mod snomed_rf2;
 mod support;
 mod translate;
 mod valuesets;

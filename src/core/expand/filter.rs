@@ -25,6 +25,17 @@ pub fn filter_ids(
     let all = || snap.txn.concept_ids(cs.id);
     let by_code =
         |code: &str| -> CoreResult<Option<Concept>> { Ok(snap.txn.concept(cs.id, code)?) };
+    if cs.url == crate::model::snomed::SNOMED {
+        match (filter.property.as_str(), filter.op.as_str()) {
+            ("constraint" | "expression", "=") => {
+                return crate::core::ecl::evaluate_text(snap, cs, &filter.value)
+            }
+            ("refset", "exists") if filter.value == "true" => {
+                return Ok(snap.txn.sct_refsets(cs.id)?)
+            }
+            _ => {}
+        }
+    }
     let mut ids = match (hierarchy_property(&filter.property), filter.op.as_str()) {
         (true, "is-a") => match by_code(&filter.value)? {
             Some(c) => with(snap.txn.descendant_ids(c.id)?, c.id),

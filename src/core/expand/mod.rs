@@ -406,7 +406,12 @@ impl<'s> Engine<'s> {
                     )
                 });
         }
-        let (url, version) = split_canonical(canonical);
+        // ECL in an implicit value set URL may hold `|term|`s: the whole URL is the url.
+        let (url, version) = if canonical.contains("?fhir_vs=ecl/") {
+            (canonical, None)
+        } else {
+            split_canonical(canonical)
+        };
         let candidates = self
             .snap
             .catalog
@@ -437,6 +442,9 @@ impl<'s> Engine<'s> {
         if let Some(part) = url.strip_prefix("http://loinc.org/vs/LP") {
             return self.loinc_part_value_set(url, &format!("LP{part}"), version);
         }
+        if let Some(query) = url.strip_prefix("http://snomed.info/sct?fhir_vs=") {
+            return self.snomed_value_set(url, query, version);
+        }
         let system = match url.strip_suffix("?fhir_vs") {
             Some(system) => system.to_string(),
             None => self
@@ -456,6 +464,49 @@ impl<'s> Engine<'s> {
             ConceptSet {
                 system: Some(system),
                 version: version.map(str::to_owned),
+                ..ConceptSet::default()
+            },
+        ))
+    }
+
+    /// SNOMED CT's implicit value sets: `?fhir_vs=isa/{id}` (the concept and its
+    /// descendants), `?fhir_vs=refset` (every reference set with members),
+    /// `?fhir_vs=refset/{id}` (the members of one) and `?fhir_vs=ecl/{expression}`.
+    fn snomed_value_set(
+        &self,
+        url: &str,
+        query: &str,
+        version: Option<&str>,
+    ) -> Option<ValueSetDef> {
+        let filter = |property: &str, op: &str, value: &str| crate::model::FilterDef {
+            property: property.into(),
+            op: op.into(),
+            value: value.into(),
+        };
+        let filter = if let Some(id) = query.strip_prefix("isa/") {
+            filter("concept", "is-a", id)
+        } else if query == "refset" {
+            filter("refset", "exists", "true")
+        } else if let Some(id) = query.strip_prefix("refset/") {
+            filter("constraint", "=", &format!("^ {id}"))
+        } else if let Some(ecl) = query.strip_prefix("ecl/") {
+            let decoded = crate::core::ecl::percent_decode(ecl);
+            filter("constraint", "=", &decoded)
+        } else {
+            return None;
+        };
+        self.snap
+            .catalog
+            .resolve(crate::model::snomed::SNOMED, version)
+            .ok()?;
+        Some(implicit_definition(
+            url,
+            version,
+            None,
+            ConceptSet {
+                system: Some(crate::model::snomed::SNOMED.into()),
+                version: version.map(str::to_owned),
+                filters: vec![filter],
                 ..ConceptSet::default()
             },
         ))

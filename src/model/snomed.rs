@@ -1,0 +1,77 @@
+//! What SNOMED CT has beyond the generic concept graph: attribute relationships in role
+//! groups, concrete values, reference set members and descriptions with their dialect
+//! acceptability. ECL evaluates over these; the generic tables (concepts, designations,
+//! properties, parent links, closure) still carry everything the other operations need.
+//!
+//! Concepts are addressed by their index in [`super::CodeSystemLoad::concepts`], as the
+//! parent links are, until the store gives them ids.
+
+/// SNOMED CT's canonical URL.
+pub const SNOMED: &str = "http://snomed.info/sct";
+/// The International Edition's core module: the edition module of International releases
+/// and the default edition until another is chosen.
+pub const CORE_MODULE: u64 = 900000000000207008;
+
+/// The SNOMED CT tables of one edition version, written beside its concepts.
+#[derive(Debug, Clone, Default)]
+pub struct SnomedTables {
+    /// Active inferred attribute relationships (everything but is-a, which is the
+    /// hierarchy).
+    pub relationships: Vec<Relationship>,
+    /// Active inferred relationships to concrete values (`#250`, `"text"`, `true`).
+    pub concrete: Vec<ConcreteValue>,
+    /// Active members of every reference set except the language reference sets (whose
+    /// content is in [`SctDescription::acceptability`]).
+    pub members: Vec<RefsetMember>,
+    /// Every description, active or not (ECL's description filters can ask for either).
+    pub descriptions: Vec<SctDescription>,
+}
+
+/// An attribute relationship: `source —type→ destination`, in role group `group` (0:
+/// ungrouped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relationship {
+    pub source: u32,
+    pub type_: u32,
+    pub destination: u32,
+    pub group: u32,
+}
+
+/// A relationship to a concrete value. `value` is the RF2 lexical form: `#` and a number,
+/// a quoted string, or `true`/`false`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConcreteValue {
+    pub source: u32,
+    pub type_: u32,
+    pub value: String,
+    pub group: u32,
+}
+
+/// One active reference set member. `referenced` is the concept index when the
+/// referenced component is a concept of the edition (descriptions and relationships can
+/// be members too, and are kept by id only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RefsetMember {
+    pub refset: u32,
+    pub referenced: Option<u32>,
+    pub component: String,
+    /// The member's additional fields (`mapTarget`, `targetComponentId`, ...) by their
+    /// RF2 column names, as a JSON object.
+    pub fields: String,
+}
+
+/// A description as RF2 has it, for ECL's description filters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SctDescription {
+    pub concept: u32,
+    pub id: String,
+    pub term: String,
+    pub language: String,
+    pub type_id: String,
+    pub active: bool,
+    pub module: String,
+    pub effective_time: String,
+    /// `refsetId:P` or `refsetId:A` for each language reference set that holds it,
+    /// space-separated (P: preferred, A: acceptable).
+    pub acceptability: String,
+}

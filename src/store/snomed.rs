@@ -1,0 +1,160 @@
+//! Reads of SNOMED CT's own tables (relationships in role groups, concrete values,
+//! reference set members, descriptions with acceptability), for ECL evaluation. Concepts
+//! are concept ids, as everywhere in the store.
+
+use rusqlite::params;
+
+use super::{ReadTxn, Result};
+
+/// An attribute relationship, or a concrete value (`destination` None, `value` set).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SctRelationship {
+    pub source: i64,
+    pub type_: i64,
+    pub destination: Option<i64>,
+    /// The RF2 lexical form of a concrete value (`#250`, `"text"`, `true`).
+    pub value: Option<String>,
+    pub group: i64,
+}
+
+/// A reference set member: the referenced concept (when it is one), the referenced
+/// component's id, and the additional fields as a JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SctMember {
+    pub referenced: Option<i64>,
+    pub component: String,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A description as RF2 has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SctDescriptionRow {
+    pub concept: i64,
+    pub id: String,
+    pub term: String,
+    pub language: String,
+    pub type_id: String,
+    pub active: bool,
+    pub module: String,
+    pub effective_time: String,
+    /// `refsetId:P` / `refsetId:A` pairs, space-separated.
+    pub acceptability: String,
+}
+
+impl ReadTxn<'_> {
+    /// Attribute relationships whose type is `type_` (concept id), in source order.
+    pub fn sct_relationships_of_type(&self, type_: i64) -> Result<Vec<SctRelationship>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT source, destination, grp FROM sct_relationship WHERE type = ?1
+             ORDER BY source, grp",
+        )?;
+        let rows = stmt.query_map([type_], |r| {
+            Ok(SctRelationship {
+                source: r.get(0)?,
+                type_,
+                destination: Some(r.get(1)?),
+                value: None,
+                group: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Concrete values whose type is `type_`, in source order.
+    pub fn sct_concrete_of_type(&self, type_: i64) -> Result<Vec<SctRelationship>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT source, value, grp FROM sct_concrete WHERE type = ?1 ORDER BY source, grp",
+        )?;
+        let rows = stmt.query_map([type_], |r| {
+            Ok(SctRelationship {
+                source: r.get(0)?,
+                type_,
+                destination: None,
+                value: Some(r.get(1)?),
+                group: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// Every attribute type (concept id) used by a relationship or concrete value of the
+    /// code system version `cs_id`.
+    pub fn sct_attribute_types(&self, cs_id: i64) -> Result<Vec<i64>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT DISTINCT type FROM sct_relationship WHERE type IN (SELECT id FROM concept WHERE cs_id = ?1)
+             UNION SELECT DISTINCT type FROM sct_concrete WHERE type IN (SELECT id FROM concept WHERE cs_id = ?1)
+             ORDER BY 1",
+        )?;
+        let rows = stmt.query_map([cs_id], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<i64>>>()?)
+    }
+
+    /// The active members of a reference set (concept id).
+    pub fn sct_members(&self, refset: i64) -> Result<Vec<SctMember>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT referenced, component, fields FROM sct_member WHERE refset = ?1
+             ORDER BY referenced",
+        )?;
+        let rows = stmt.query_map([refset], |r| {
+            let fields: Option<String> = r.get(2)?;
+            Ok(SctMember {
+                referenced: r.get(0)?,
+                component: r.get(1)?,
+                fields: fields
+                    .and_then(|f| serde_json::from_str(&f).ok())
+                    .unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The reference sets (concept ids) with at least one member in `cs_id`.
+    pub fn sct_refsets(&self, cs_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT DISTINCT refset FROM sct_member WHERE cs_id = ?1 ORDER BY refset",
+            cs_id,
+        )
+    }
+
+    /// Direct parents' ids of a concept.
+    pub fn parent_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT parent FROM parent_link WHERE child = ?1 ORDER BY parent",
+            concept_id,
+        )
+    }
+
+    /// Every description of the code system version `cs_id`.
+    pub fn sct_descriptions(&self, cs_id: i64) -> Result<Vec<SctDescriptionRow>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT d.concept, d.id, d.term, d.language, d.type_id, d.active, d.module,
+                    d.effective_time, d.acceptability
+             FROM sct_description d JOIN concept c ON c.id = d.concept
+             WHERE c.cs_id = ?1 ORDER BY d.concept",
+        )?;
+        let rows = stmt.query_map(params![cs_id], |r| {
+            Ok(SctDescriptionRow {
+                concept: r.get(0)?,
+                id: r.get(1)?,
+                term: r.get(2)?,
+                language: r.get(3)?,
+                type_id: r.get(4)?,
+                active: r.get(5)?,
+                module: r.get(6)?,
+                effective_time: r.get(7)?,
+                acceptability: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// `(concept id, value)` of every concept of `cs_id` with the property `code`.
+    pub fn property_values(&self, cs_id: i64, code: &str) -> Result<Vec<(i64, String)>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT p.concept_id, p.value FROM concept_property p JOIN concept c ON c.id = p.concept_id
+             WHERE c.cs_id = ?1 AND p.code = ?2 ORDER BY p.concept_id",
+        )?;
+        let rows = stmt.query_map(params![cs_id, code], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
