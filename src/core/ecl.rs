@@ -260,10 +260,8 @@ impl<'s, 'c> Evaluator<'s, 'c> {
             let ids: Set = self
                 .snap
                 .txn
-                .concepts(self.cs.id)?
+                .inactive_ids(self.cs.id)?
                 .into_iter()
-                .filter(|c| c.inactive)
-                .map(|c| c.id)
                 .collect();
             self.inactive = Some(Rc::new(ids));
         }

@@ -88,7 +88,9 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
     let display = req
         .display_language
         .as_deref()
-        .and_then(|lang| preferred_designation(&designations, lang))
+        .map(|lang| display_in(snap, &cs, concept.id, &designations, lang))
+        .transpose()?
+        .flatten()
         .or(concept.display.clone());
 
     let mut properties = Vec::new();
@@ -154,6 +156,65 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
         properties,
         used_supplements: supplements.used_for(&cs),
     })
+}
+
+/// The display of a concept in `language`: for SNOMED CT the preferred synonym of the
+/// language reference set that dialect stands for (en-US, en-GB by their refsets; any
+/// other language by the refsets holding its descriptions), else the first designation in
+/// that language.
+pub(super) fn display_in(
+    snap: &Snapshot,
+    cs: &crate::model::CodeSystemMeta,
+    concept_id: i64,
+    designations: &[Designation],
+    language: &str,
+) -> CoreResult<Option<String>> {
+    if cs.url == crate::model::snomed::SNOMED {
+        if let Some(term) = snomed_preferred_term(snap, concept_id, language)? {
+            return Ok(Some(term));
+        }
+    }
+    Ok(preferred_designation(designations, language))
+}
+
+/// The preferred synonym of a SNOMED CT concept for a language tag (the first of a
+/// `Accept-Language` list that has one).
+fn snomed_preferred_term(
+    snap: &Snapshot,
+    concept_id: i64,
+    languages: &str,
+) -> CoreResult<Option<String>> {
+    const SYNONYM: &str = "900000000000013009";
+    let descriptions = snap.txn.sct_descriptions_of(concept_id)?;
+    for tag in languages.split(',') {
+        let tag = tag
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        if tag.is_empty() || tag == "*" {
+            continue;
+        }
+        let refset = match tag.as_str() {
+            "en-us" | "en" => Some("900000000000509007"),
+            "en-gb" => Some("900000000000508004"),
+            _ => None,
+        };
+        let primary = tag.split('-').next().unwrap_or(&tag);
+        let found = descriptions.iter().find(|d| {
+            d.active
+                && d.type_id == SYNONYM
+                && d.acceptability.split_whitespace().any(|pair| match refset {
+                    Some(r) => pair == format!("{r}:P"),
+                    None => d.language.eq_ignore_ascii_case(primary) && pair.ends_with(":P"),
+                })
+        });
+        if let Some(d) = found {
+            return Ok(Some(d.term.clone()));
+        }
+    }
+    Ok(None)
 }
 
 /// The first designation in `language` (or a sub-tag of it), for display selection.

@@ -6,7 +6,6 @@ use crate::model::{CodeSystemMeta, Coding};
 
 use super::catalog::Unresolved;
 use super::error::{CoreError, CoreResult};
-use super::lookup::preferred_designation;
 use super::Snapshot;
 
 /// How the codes reached the operation; decides the FHIRPath of reported issues.
@@ -338,7 +337,9 @@ fn check_coding(
     checked.display = req
         .display_language
         .as_deref()
-        .and_then(|lang| preferred_designation(&designations, lang))
+        .map(|lang| super::lookup::display_in(snap, &cs, concept.id, &designations, lang))
+        .transpose()?
+        .flatten()
         .or_else(|| concept.display.clone());
     checked.inactive = concept.inactive;
     let stated_status = snap

@@ -308,7 +308,14 @@ pub fn import_path(
             let files = release::ReleaseFiles::open(path)?;
             progress.set_length(files.matching(|_| true).len() as u64);
             snomed::read_editions(&files, progress, |edition| {
+                let started = std::time::Instant::now();
                 put_release_code_system(txn, &edition.code_system, report)?;
+                tracing::info!(
+                    edition = %edition.code_system.meta.version,
+                    concepts = edition.code_system.concepts.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "SNOMED CT edition written"
+                );
                 for map in &edition.concept_maps {
                     import_resource(txn, &files.describe("(implicit ConceptMap)"), map, report)?;
                 }

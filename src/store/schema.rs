@@ -316,5 +316,7 @@ CREATE TABLE sct_description (
     acceptability  TEXT NOT NULL
 );
 CREATE INDEX sct_description_concept ON sct_description(concept);
+-- ECL keeps inactive concepts out of its answers: this finds them without a scan.
+CREATE INDEX concept_inactive ON concept(cs_id, id) WHERE inactive = 1;
 "#,
 ];

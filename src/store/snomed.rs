@@ -116,6 +116,14 @@ impl ReadTxn<'_> {
         )
     }
 
+    /// Ids of the inactive concepts of a code system version.
+    pub fn inactive_ids(&self, cs_id: i64) -> Result<Vec<i64>> {
+        self.ids(
+            "SELECT id FROM concept WHERE cs_id = ?1 AND inactive = 1 ORDER BY id",
+            cs_id,
+        )
+    }
+
     /// Direct parents' ids of a concept.
     pub fn parent_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
         self.ids(
@@ -132,19 +140,18 @@ impl ReadTxn<'_> {
              FROM sct_description d JOIN concept c ON c.id = d.concept
              WHERE c.cs_id = ?1 ORDER BY d.concept",
         )?;
-        let rows = stmt.query_map(params![cs_id], |r| {
-            Ok(SctDescriptionRow {
-                concept: r.get(0)?,
-                id: r.get(1)?,
-                term: r.get(2)?,
-                language: r.get(3)?,
-                type_id: r.get(4)?,
-                active: r.get(5)?,
-                module: r.get(6)?,
-                effective_time: r.get(7)?,
-                acceptability: r.get(8)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![cs_id], description_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The descriptions of one concept.
+    pub fn sct_descriptions_of(&self, concept_id: i64) -> Result<Vec<SctDescriptionRow>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT concept, id, term, language, type_id, active, module, effective_time,
+                    acceptability
+             FROM sct_description WHERE concept = ?1",
+        )?;
+        let rows = stmt.query_map([concept_id], description_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
@@ -157,4 +164,18 @@ impl ReadTxn<'_> {
         let rows = stmt.query_map(params![cs_id, code], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+}
+
+fn description_row(r: &rusqlite::Row) -> rusqlite::Result<SctDescriptionRow> {
+    Ok(SctDescriptionRow {
+        concept: r.get(0)?,
+        id: r.get(1)?,
+        term: r.get(2)?,
+        language: r.get(3)?,
+        type_id: r.get(4)?,
+        active: r.get(5)?,
+        module: r.get(6)?,
+        effective_time: r.get(7)?,
+        acceptability: r.get(8)?,
+    })
 }

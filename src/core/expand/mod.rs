@@ -923,7 +923,9 @@ fn render_page(
                     .as_deref()
                     .is_some_and(|cl| language_matches(cl, l))
             })
-            .and_then(|l| super::lookup::preferred_designation(&designations, l));
+            .map(|l| super::lookup::display_in(snap, cs, c.id, &designations, l))
+            .transpose()?
+            .flatten();
         let cs_display = c.display.clone();
         // "*; q=0" rules out every language not listed: no display rather than another
         // language's.

@@ -129,6 +129,21 @@ impl Tables {
         Ok(())
     }
 
+    /// Reads only the module dependency members of `release` (enough to tell which
+    /// International release an extension was built on).
+    pub fn read_module_dependencies(
+        &mut self,
+        files: &ReleaseFiles,
+        release: &Release,
+    ) -> Result<(), ImportError> {
+        for path in release.files.get(&FileKind::Refset).into_iter().flatten() {
+            if path.to_ascii_lowercase().contains("moduledependency") {
+                self.read_members(&Rows::open(files, path, FileKind::Refset)?)?;
+            }
+        }
+        Ok(())
+    }
+
     fn read_concepts(&mut self, rows: &Rows) -> Result<(), ImportError> {
         rows.for_each(|_, f| {
             let id = rf2::sctid(f[0], "id")?;
@@ -305,6 +320,7 @@ impl Tables {
         release: &Release,
         module: Option<u64>,
     ) -> Result<EditionLoad, ImportError> {
+        let started = std::time::Instant::now();
         let module = module.unwrap_or(CORE_MODULE);
         let version = format!("{SNOMED}/{module}/version/{}", release.date);
         let index: HashMap<u64, u32> = self
@@ -320,7 +336,6 @@ impl Tables {
             reason: format!("{what} {id} is not a concept of the edition"),
         };
 
-        let tags = self.dialect_tags();
         let mut concepts: Vec<ConceptLoad> = ids
             .iter()
             .map(|id| {
@@ -393,47 +408,34 @@ impl Tables {
                 ),
                 version: None,
             };
-            let designation = |language: &str| Designation {
-                language: Some(language.to_string()),
-                use_: Some(use_.clone()),
-                value: d.term.clone(),
-                extensions: Vec::new(),
+            // One designation per description, in its own language; the dialects'
+            // preferred terms are chosen from the description table (core::lookup).
+            // The rank decides the display: the US English preferred synonym, else GB,
+            // else another dialect's, else the FSN.
+            let preferred_in = |refset: u64| memberships.iter().any(|(r, p)| *r == refset && *p);
+            let rank = match d.type_id {
+                SYNONYM if preferred_in(US_ENGLISH) => 0,
+                SYNONYM if preferred_in(GB_ENGLISH) => 1,
+                SYNONYM if memberships.iter().any(|(_, p)| *p) => 2,
+                FSN => 3,
+                _ => 9,
             };
-            let slot = &mut ranked[concept as usize];
-            if memberships.is_empty() {
-                slot.push((9, designation(&d.language)));
-            }
-            for (refset, preferred) in memberships {
-                let tag = tags
-                    .get(refset)
-                    .cloned()
-                    .unwrap_or_else(|| d.language.clone());
-                // Preferred synonyms first (so a language's first designation is its
-                // preferred term), US English before GB English before the others.
-                let dialect = match *refset {
-                    US_ENGLISH => 0,
-                    GB_ENGLISH => 1,
-                    _ => 2,
-                };
-                let rank = match (d.type_id, preferred) {
-                    (SYNONYM, true) => dialect,
-                    (FSN, _) => 3 + dialect,
-                    _ => 6 + dialect.min(2),
-                };
-                slot.push((rank, designation(&tag)));
-            }
+            ranked[concept as usize].push((
+                rank,
+                Designation {
+                    language: Some(d.language.clone()),
+                    use_: Some(use_),
+                    value: d.term.clone(),
+                    extensions: Vec::new(),
+                },
+            ));
             if d.type_id == DEFINITION && concepts[concept as usize].definition.is_none() {
                 concepts[concept as usize].definition = Some(d.term.clone());
             }
         }
         for (concept, mut list) in concepts.iter_mut().zip(ranked) {
             list.sort_by_key(|(rank, _)| *rank);
-            concept.display = list
-                .iter()
-                .find(|(rank, _)| *rank <= 2)
-                .or_else(|| list.iter().find(|(rank, _)| (3..6).contains(rank)))
-                .or(list.first())
-                .map(|(_, d)| d.value.clone());
+            concept.display = list.first().map(|(_, d)| d.value.clone());
             concept.designations = list.into_iter().map(|(_, d)| d).collect();
         }
 
@@ -643,28 +645,11 @@ impl Tables {
                 descriptions,
             })),
         };
+        tracing::info!(edition = %code_system.meta.version, seconds = started.elapsed().as_secs_f64(), "SNOMED CT edition built");
         Ok(EditionLoad {
             code_system,
             concept_maps,
         })
-    }
-
-    /// The BCP-47 tag each language reference set stands for: US and GB English by their
-    /// well-known ids, any other by the language of the descriptions it holds.
-    fn dialect_tags(&self) -> HashMap<u64, String> {
-        let mut tags = HashMap::new();
-        tags.insert(US_ENGLISH, "en-US".to_string());
-        tags.insert(GB_ENGLISH, "en-GB".to_string());
-        for (description, memberships) in &self.acceptability {
-            for (refset, _) in memberships {
-                if !tags.contains_key(refset) {
-                    if let Some(d) = self.descriptions.get(description) {
-                        tags.insert(*refset, d.language.clone());
-                    }
-                }
-            }
-        }
-        tags
     }
 
     /// One ConceptMap per map reference set (a `mapTarget` column) and per historical

@@ -49,17 +49,14 @@ pub fn read_editions(
                 .join(", ")
         )));
     }
-    for base in &international {
-        let mut tables = Tables::default();
-        tables.read(files, base, progress)?;
-        each(tables.edition(files, base, None)?)?;
-    }
+    // Which International release each extension was built on, from its module
+    // dependency members alone.
+    let mut built_on: Vec<(&rf2::Release, u64, String)> = Vec::new();
     for extension in &extensions {
-        // Which International release the extension was built on.
         let mut own = Tables::default();
-        own.read(files, extension, progress)?;
+        own.read_module_dependencies(files, extension)?;
         let (module, base_date) = own.extension_module(files, extension)?;
-        let Some(base) = international.iter().find(|r| r.date == base_date) else {
+        if !international.iter().any(|r| r.date == base_date) {
             return Err(ImportError::Usage(format!(
                 "{}: the extension {} {} depends on the International Edition of {base_date}, which this import does not hold (it has {})",
                 files.origin().display(),
@@ -71,12 +68,34 @@ pub fn read_editions(
                     .collect::<Vec<_>>()
                     .join(", ")
             )));
-        };
+        }
+        built_on.push((extension, module, base_date));
+    }
+    for base in &international {
+        // The International release is read once; its extensions are read on top of it
+        // (the last one in place, any others over a fresh copy).
         let mut tables = Tables::default();
+        let started = std::time::Instant::now();
         tables.read(files, base, progress)?;
-        tables.read(files, extension, progress)?;
-        drop(own);
-        each(tables.edition(files, extension, Some(module))?)?;
+        tracing::info!(release = %base.folder, seconds = started.elapsed().as_secs_f64(), "RF2 release read");
+        each(tables.edition(files, base, None)?)?;
+        let mine: Vec<&(&rf2::Release, u64, String)> = built_on
+            .iter()
+            .filter(|(_, _, date)| *date == base.date)
+            .collect();
+        for (i, (extension, module, _)) in mine.iter().enumerate() {
+            if i + 1 == mine.len() {
+                let started = std::time::Instant::now();
+                tables.read(files, extension, progress)?;
+                tracing::info!(release = %extension.folder, seconds = started.elapsed().as_secs_f64(), "RF2 release read");
+                each(tables.edition(files, extension, Some(*module))?)?;
+                break;
+            }
+            let mut copy = Tables::default();
+            copy.read(files, base, progress)?;
+            copy.read(files, extension, progress)?;
+            each(copy.edition(files, extension, Some(*module))?)?;
+        }
     }
     Ok(())
 }
