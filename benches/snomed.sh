@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10}
 connections=${2:-16}
-port=${NOMEN_BENCH_PORT:-18081}
+port=${NOMEN_BENCH_PORT:-18082}
 base="http://127.0.0.1:$port"
 command -v wrk >/dev/null || { echo "wrk is required (apt-get install wrk)" >&2; exit 1; }
 cargo build --release --quiet --bin nomen

@@ -1,9 +1,10 @@
 -- Mixed read load for benches/soak.sh: lookups, validations, expansions (paged and
--- filtered), translations and the service endpoints, over many distinct questions so
+-- filtered; SNOMED CT ECL among them), translations and the service endpoints, over many distinct questions so
 -- the response cache fills and evicts as it would in service, and admin reads (audit
 -- queries, usage reports) with the token given after `--`. Every request is valid.
 local act = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 local codes = { "AMB", "EMER", "FLD", "HH", "IMP", "ACUTE", "NONAC", "OBSENC", "PRENC", "SS", "VR" }
+local sct = { "73211009", "44054006", "127013003", "84114007", "233604007", "22298006", "80146002" }
 local words = { "ambul", "emerg", "field", "home", "inpat", "acute", "obser", "short", "virtual" }
 local i = 0
 local token = nil
@@ -32,7 +33,16 @@ request = function()
   elseif n == 7 then
     path = "/fhir/CodeSystem/$lookup?system=http://loinc.org&code=26636-1&displayLanguage=" .. ((i % 2 == 0) and "lt" or "de")
   elseif n == 8 then
-    path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
+    -- Searches and SNOMED CT (the small synthetic release) take turns.
+    local turn = math.floor(i / 10) % 3
+    if turn == 0 then
+      path = "/fhir/CodeSystem?name=act&_summary=true&_count=" .. ((i % 20) + 1)
+    elseif turn == 1 then
+      path = "/fhir/CodeSystem/$lookup?system=http://snomed.info/sct&code=" .. sct[(i % #sct) + 1] .. "&displayLanguage=" .. ((i % 2 == 0) and "en-GB" or "lt")
+    else
+      -- << 404684003 : 363698007 = *  (findings with a finding site), paged
+      path = "/fhir/ValueSet/$expand?url=http%3A%2F%2Fsnomed.info%2Fsct%3Ffhir_vs%3Decl%2F%3C%3C%20404684003%20%3A%20363698007%20%3D%20%2A&count=10&offset=" .. ((i * 3) % 500)
+    end
   else
     -- i ends in 9 here. Admin reads come at the rate staff would make them, one in a
     -- hundred requests (an audit query) and one in a thousand (a usage report); the

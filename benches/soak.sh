@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Soak on loopback: a release `nomen serve` (bundled fixtures plus the LOINC, ICD-10 and
-# classifier fixtures) under mixed read load (benches/soak.lua: lookups, validations,
+# Soak on loopback: a release `nomen serve` (bundled fixtures plus the LOINC, ICD-10,
+# classifier and small SNOMED CT fixtures) under mixed read load (benches/soak.lua: lookups, validations,
 # paged and filtered expansions, translations, searches, metadata, readiness, metrics,
 # admin reads of the audit and the usage report;
 # many distinct questions, so the response cache fills and evicts) for a bounded time.
@@ -27,7 +27,7 @@ NOMEN_LOG=warn "$bin" serve --db "$work/soak.db" --addr "127.0.0.1:$port" --work
 server=$!
 trap 'kill "$load" 2>/dev/null || true; kill "$server" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-"$bin" import --db "$work/soak.db" fixtures/loinc fixtures/icd10 fixtures/classifiers >/dev/null
+"$bin" import --db "$work/soak.db" fixtures/loinc fixtures/icd10 fixtures/classifiers fixtures/snomed/small >/dev/null
 sleep 1
 
 totals() { # -> "requests non200"

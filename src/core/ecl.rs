@@ -29,7 +29,7 @@ use nomen_ecl::{
 use super::error::{CoreError, CoreResult};
 use super::Snapshot;
 use crate::model::CodeSystemMeta;
-use crate::store::{SctDescriptionRow, SctMember, SctRelationship};
+use crate::store::{SctConceptColumn, SctDescriptionRow, SctMember, SctRelationship};
 
 type Set = BTreeSet<i64>;
 
@@ -465,10 +465,15 @@ impl<'s, 'c> Evaluator<'s, 'c> {
         if let Some(p) = self.properties.get(code) {
             return Ok(p.clone());
         }
+        let column = match code {
+            "moduleId" => SctConceptColumn::Module,
+            "effectiveTime" => SctConceptColumn::EffectiveTime,
+            _ => SctConceptColumn::Defined,
+        };
         let values: HashMap<i64, String> = self
             .snap
             .txn
-            .property_values(self.cs.id, code)?
+            .sct_concept_column(self.cs.id, column)?
             .into_iter()
             .collect();
         let values = Rc::new(values);

@@ -139,6 +139,9 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
             });
         }
     }
+    if snomed {
+        snomed_properties(snap, concept.id, &wanted, &mut properties)?;
+    }
     Ok(LookupResult {
         name: cs
             .name
@@ -156,6 +159,54 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
         properties,
         used_supplements: supplements.used_for(&cs),
     })
+}
+
+/// SNOMED CT's concept properties, kept in its own tables: `effectiveTime`, `moduleId`,
+/// `sufficientlyDefined`, and each attribute relationship and concrete value as a
+/// property named by the attribute's id (a related concept with its display).
+fn snomed_properties(
+    snap: &Snapshot,
+    concept_id: i64,
+    wanted: &dyn Fn(&str) -> bool,
+    properties: &mut Vec<LookupProperty>,
+) -> CoreResult<()> {
+    if let Some((module, effective_time, defined)) = snap.txn.sct_concept(concept_id)? {
+        for (code, value) in [
+            ("effectiveTime", Value::String(effective_time)),
+            ("moduleId", Value::Code(module)),
+            ("sufficientlyDefined", Value::Boolean(defined)),
+        ] {
+            if wanted(code) {
+                properties.push(LookupProperty {
+                    code: code.into(),
+                    value,
+                    description: None,
+                });
+            }
+        }
+    }
+    for r in snap.txn.sct_relationships_from(concept_id)? {
+        let Some(type_) = snap.txn.concept_by_id(r.type_)? else {
+            continue;
+        };
+        if !wanted(&type_.code) {
+            continue;
+        }
+        let (value, description) = match (r.destination, &r.value) {
+            (Some(d), _) => match snap.txn.concept_by_id(d)? {
+                Some(c) => (Value::Code(c.code), c.display),
+                None => continue,
+            },
+            (None, Some(v)) => (crate::model::snomed::concrete_value(v), None),
+            (None, None) => continue,
+        };
+        properties.push(LookupProperty {
+            code: type_.code,
+            value,
+            description,
+        });
+    }
+    Ok(())
 }
 
 /// The display of a concept in `language`: for SNOMED CT the preferred synonym of the

@@ -63,13 +63,12 @@ pub async fn metadata(req: HttpRequest, state: web::Data<AppState>) -> HttpRespo
 }
 
 /// `/fhir/{type}`: search (GET), or a system-level operation when `type` is `$name`.
-pub async fn type_level(
+async fn type_level(
     req: HttpRequest,
-    path: web::Path<String>,
+    kind: String,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let kind = path.into_inner();
     if kind.starts_with('$') {
         return operation(req, payload, state, String::new(), None, kind).await;
     }
@@ -105,11 +104,10 @@ fn cached_get(
 
 /// `GET /fhir/OperationDefinition/{id}`: the definition of an operation this server
 /// implements, as published in `fhir-profiles/`.
-pub async fn operation_definition(req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let id = path.into_inner();
-    with_rendering(&req, |rendering| {
-        let base = negotiate::base_url(&req);
-        let result = crate::fhir::operation_definitions::by_id(&base, &id).ok_or_else(|| {
+fn operation_definition(req: &HttpRequest, id: &str) -> HttpResponse {
+    with_rendering(req, |rendering| {
+        let base = negotiate::base_url(req);
+        let result = crate::fhir::operation_definitions::by_id(&base, id).ok_or_else(|| {
             FhirError::from(core::CoreError::not_found(format!(
                 "OperationDefinition/{id} is not known"
             )))
@@ -119,13 +117,13 @@ pub async fn operation_definition(req: HttpRequest, path: web::Path<String>) -> 
 }
 
 /// `/fhir/{type}/{id}`: read (GET), or a type-level operation when `id` is `$name`.
-pub async fn instance_level(
+async fn instance_level(
     req: HttpRequest,
-    path: web::Path<(String, String)>,
+    kind: String,
+    id: String,
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (kind, id) = path.into_inner();
     if id.starts_with('$') {
         return operation(req, payload, state, kind, None, id).await;
     }
@@ -138,18 +136,60 @@ pub async fn instance_level(
 }
 
 /// `/fhir/{type}/{id}/{op}`: an instance-level operation.
-pub async fn instance_operation(
+async fn instance_operation(
     req: HttpRequest,
-    path: web::Path<(String, String, String)>,
+    (kind, id, op): (String, String, String),
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> HttpResponse {
-    let (kind, id, op) = path.into_inner();
     if !op.starts_with('$') {
         let rendering = negotiate::rendering(&req).unwrap_or_default();
         return error(rendering, &unknown_path(&req));
     }
     operation(req, payload, state, kind, Some(id), op).await
+}
+
+/// Everything under `/fhir/` but the capability statement, routed here by its path
+/// segments: `{type}` (search, system operation), `OperationDefinition/{id}`,
+/// `{type}/{id}` (read, type operation), `{type}/{id}/{op}`. (As actix routes each of
+/// these was a regex match, tried in turn; on a cached answer they were a sixth of the
+/// server's work.)
+pub async fn fhir(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> HttpResponse {
+    let rest = req.path().strip_prefix("/fhir/").unwrap_or_default();
+    let segments: Vec<String> = rest
+        .split('/')
+        .map(|s| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        })
+        .collect();
+    if segments.iter().any(String::is_empty) {
+        return fallback(req).await;
+    }
+    let mut segments = segments.into_iter();
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(kind), None, None, None) => type_level(req, kind, payload, state).await,
+        (Some(kind), Some(id), None, None)
+            if kind == "OperationDefinition" && req.method() == Method::GET =>
+        {
+            operation_definition(&req, &id)
+        }
+        (Some(kind), Some(id), None, None) => instance_level(req, kind, id, payload, state).await,
+        (Some(kind), Some(id), Some(op), None) => {
+            instance_operation(req, (kind, id, op), payload, state).await
+        }
+        _ => fallback(req).await,
+    }
 }
 
 /// Anything else under the server: 404 with an OperationOutcome.

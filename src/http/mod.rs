@@ -161,11 +161,13 @@ pub fn start(
             )
             .wrap(actix_web::middleware::from_fn(access::guard))
             .wrap(actix_web::middleware::from_fn(observe::observe))
+            // Routes are tried in order and every dynamic one is a regex match, so the
+            // FHIR routes (nearly all traffic) come first and Swagger UI's catch-all last.
+            .configure(routes)
+            .route("/docs", web::get().to(handlers::docs_redirect))
             .service(
                 utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", api.clone()),
             )
-            .route("/docs", web::get().to(handlers::docs_redirect))
-            .configure(routes)
     })
     .on_connect(peer_certificate);
     let mut server = match acceptor {
@@ -183,20 +185,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(handlers::healthz))
         .route("/readyz", web::get().to(observe::readyz))
         .route("/metrics", web::get().to(observe::metrics))
+        .service(
+            web::scope("/fhir")
+                .route("/metadata", web::get().to(handlers::metadata))
+                .default_service(web::route().to(handlers::fhir)),
+        )
         .configure(admin::routes)
-        .route("/fhir/metadata", web::get().to(handlers::metadata))
-        .route(
-            "/fhir/OperationDefinition/{id}",
-            web::get().to(handlers::operation_definition),
-        )
-        .route("/fhir/{type}", web::route().to(handlers::type_level))
-        .route(
-            "/fhir/{type}/{id}",
-            web::route().to(handlers::instance_level),
-        )
-        .route(
-            "/fhir/{type}/{id}/{op}",
-            web::route().to(handlers::instance_operation),
-        )
         .default_service(web::route().to(handlers::fallback));
 }

@@ -15,6 +15,8 @@ pub const CORE_MODULE: u64 = 900000000000207008;
 /// The SNOMED CT tables of one edition version, written beside its concepts.
 #[derive(Debug, Clone, Default)]
 pub struct SnomedTables {
+    /// Module, effective time and definition status of every concept, by index.
+    pub concepts: Vec<SctConcept>,
     /// Active inferred attribute relationships (everything but is-a, which is the
     /// hierarchy).
     pub relationships: Vec<Relationship>,
@@ -25,6 +27,15 @@ pub struct SnomedTables {
     pub members: Vec<RefsetMember>,
     /// Every description, active or not (ECL's description filters can ask for either).
     pub descriptions: Vec<SctDescription>,
+}
+
+/// What RF2 says of a concept beyond code, terms and activity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SctConcept {
+    pub module: String,
+    pub effective_time: String,
+    /// `definitionStatusId` is 900000000000073002 |Defined|.
+    pub defined: bool,
 }
 
 /// An attribute relationship: `source —type→ destination`, in role group `group` (0:
@@ -74,4 +85,18 @@ pub struct SctDescription {
     /// `refsetId:P` or `refsetId:A` for each language reference set that holds it,
     /// space-separated (P: preferred, A: acceptable).
     pub acceptability: String,
+}
+
+/// An RF2 concrete value as a typed property value.
+pub fn concrete_value(value: &str) -> super::Value {
+    if let Some(n) = value.strip_prefix('#') {
+        match n.parse::<i64>() {
+            Ok(i) => super::Value::Integer(i),
+            Err(_) => super::Value::Decimal(n.to_string()),
+        }
+    } else if let Some(s) = value.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
+        super::Value::String(s.to_string())
+    } else {
+        super::Value::Boolean(value == "true")
+    }
 }

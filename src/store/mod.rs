@@ -26,7 +26,7 @@ use rusqlite::Connection;
 
 pub use read::ReadTxn;
 pub use register::{AuditSink, NewCertificate, RegisterData, RegisterTxn};
-pub use snomed::{SctDescriptionRow, SctMember, SctRelationship};
+pub use snomed::{SctConceptColumn, SctDescriptionRow, SctMember, SctRelationship};
 pub use write::{WriteOutcome, WriteTxn};
 
 /// Errors of the storage layer. Their text never reaches a client: the HTTP layer logs

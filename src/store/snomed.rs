@@ -2,9 +2,17 @@
 //! reference set members, descriptions with acceptability), for ECL evaluation. Concepts
 //! are concept ids, as everywhere in the store.
 
-use rusqlite::params;
+use rusqlite::{params, OptionalExtension};
 
 use super::{ReadTxn, Result};
+
+/// A column of `sct_concept`, for ECL's concept filters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SctConceptColumn {
+    Module,
+    EffectiveTime,
+    Defined,
+}
 
 /// An attribute relationship, or a concrete value (`destination` None, `value` set).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +124,54 @@ impl ReadTxn<'_> {
         )
     }
 
+    /// A concept's module, effective time and definition status (`true`: defined).
+    pub fn sct_concept(&self, concept_id: i64) -> Result<Option<(String, String, bool)>> {
+        Ok(self
+            .connection()
+            .prepare_cached(
+                "SELECT module, effective_time, defined FROM sct_concept WHERE concept = ?1",
+            )?
+            .query_row([concept_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?)
+    }
+
+    /// One column of `sct_concept` (`module`, `effective_time` or `defined`, the latter as
+    /// `true`/`false`) for every concept of `cs_id`.
+    pub fn sct_concept_column(
+        &self,
+        cs_id: i64,
+        column: SctConceptColumn,
+    ) -> Result<Vec<(i64, String)>> {
+        let sql = match column {
+            SctConceptColumn::Module => "SELECT s.concept, s.module FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
+            SctConceptColumn::EffectiveTime => "SELECT s.concept, s.effective_time FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
+            SctConceptColumn::Defined => "SELECT s.concept, CASE s.defined WHEN 1 THEN 'true' ELSE 'false' END FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
+        };
+        let mut stmt = self.connection().prepare_cached(sql)?;
+        let rows = stmt.query_map([cs_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    /// The attribute relationships and concrete values of one concept, by group.
+    pub fn sct_relationships_from(&self, source: i64) -> Result<Vec<SctRelationship>> {
+        let mut stmt = self.connection().prepare_cached(
+            "SELECT type, destination, NULL, grp FROM sct_relationship WHERE source = ?1
+             UNION ALL
+             SELECT type, NULL, value, grp FROM sct_concrete WHERE source = ?1
+             ORDER BY 4, 1",
+        )?;
+        let rows = stmt.query_map([source], |r| {
+            Ok(SctRelationship {
+                source,
+                type_: r.get(0)?,
+                destination: r.get(1)?,
+                value: r.get(2)?,
+                group: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     /// Ids of the inactive concepts of a code system version.
     pub fn inactive_ids(&self, cs_id: i64) -> Result<Vec<i64>> {
         self.ids(
@@ -152,16 +208,6 @@ impl ReadTxn<'_> {
              FROM sct_description WHERE concept = ?1",
         )?;
         let rows = stmt.query_map([concept_id], description_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    /// `(concept id, value)` of every concept of `cs_id` with the property `code`.
-    pub fn property_values(&self, cs_id: i64, code: &str) -> Result<Vec<(i64, String)>> {
-        let mut stmt = self.connection().prepare_cached(
-            "SELECT p.concept_id, p.value FROM concept_property p JOIN concept c ON c.id = p.concept_id
-             WHERE c.cs_id = ?1 AND p.code = ?2 ORDER BY p.concept_id",
-        )?;
-        let rows = stmt.query_map(params![cs_id, code], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }

@@ -253,6 +253,17 @@ impl<'c> WriteTxn<'c> {
     fn insert_snomed(&mut self, cs_id: i64, base: i64, t: &SnomedTables) -> Result<()> {
         let id = |index: u32| base + index as i64;
         let mut stmt = self.tx.prepare(
+            "INSERT INTO sct_concept (concept, module, effective_time, defined) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (index, c) in t.concepts.iter().enumerate() {
+            stmt.execute(params![
+                id(index as u32),
+                c.module,
+                c.effective_time,
+                c.defined
+            ])?;
+        }
+        let mut stmt = self.tx.prepare(
             "INSERT INTO sct_relationship (source, type, destination, grp) VALUES (?1, ?2, ?3, ?4)",
         )?;
         for r in &t.relationships {
@@ -306,6 +317,7 @@ impl<'c> WriteTxn<'c> {
     fn delete_code_system(&mut self, cs_id: i64) -> Result<()> {
         const OF_CS: &str = "(SELECT id FROM concept WHERE cs_id = ?1)";
         for sql in [
+            format!("DELETE FROM sct_concept WHERE concept IN {OF_CS}"),
             format!("DELETE FROM sct_relationship WHERE source IN {OF_CS}"),
             format!("DELETE FROM sct_concrete WHERE source IN {OF_CS}"),
             "DELETE FROM sct_member WHERE cs_id = ?1".to_string(),

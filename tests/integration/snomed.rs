@@ -803,6 +803,50 @@ fn implicit_value_sets_and_compose_filters_expand_from_the_release() {
         assert_eq!(reply.status, 200, "{}", reply.body);
         assert_eq!(codes(&reply.json()), expected, "{property}");
     }
+    // Property filters on an attribute and on the module mean what ECL says.
+    let (_, _, site, _) = rf2
+        .attributes()
+        .into_iter()
+        .find(|(_, t, ..)| t == FINDING_SITE)
+        .unwrap();
+    let active = rf2.active();
+    let with_site: BTreeSet<String> = rf2
+        .attributes()
+        .into_iter()
+        .filter(|(s, t, d, _)| t == FINDING_SITE && *d == site && active.contains(s))
+        .map(|(s, ..)| s)
+        .collect();
+    for (property, value, expected) in [
+        (FINDING_SITE.to_string(), site.clone(), with_site),
+        ("moduleId".to_string(), CORE.to_string(), {
+            rf2.concepts
+                .iter()
+                .filter(|(c, r)| r["moduleId"] == CORE && active.contains(*c))
+                .map(|(c, _)| c.clone())
+                .collect()
+        }),
+    ] {
+        let vs = json!({
+            "resourceType": "ValueSet",
+            "status": "active",
+            "compose": {"include": [{"system": SCT, "version": v, "filter": [
+                {"property": property, "op": "=", "value": value}
+            ]}]}
+        });
+        let body = parameters(&[
+            ("valueSet", "resource", vs),
+            ("count", "valueInteger", json!(10000)),
+        ]);
+        let reply = post(
+            &format!("{}/ValueSet/$expand", server().base),
+            "application/fhir+json",
+            &body,
+            &[],
+        );
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(!expected.is_empty());
+        assert_eq!(codes(&reply.json()), expected, "{property}");
+    }
     // Validate-code against an ECL value set answers from the same evaluation.
     let inside = expected.iter().next().unwrap();
     let reply = fhir(

@@ -35,6 +35,11 @@ pub fn filter_ids(
             }
             _ => {}
         }
+        // SNOMED CT's concept facts and attributes live in its own tables: the filters
+        // on them are the ECL that says the same.
+        if let Some(ecl) = snomed_property_as_ecl(filter)? {
+            return crate::core::ecl::evaluate_text(snap, cs, &ecl);
+        }
     }
     let mut ids = match (hierarchy_property(&filter.property), filter.op.as_str()) {
         (true, "is-a") => match by_code(&filter.value)? {
@@ -297,4 +302,48 @@ fn property_filter(
         }
     }
     Ok(out)
+}
+
+/// A `=` filter on a SNOMED CT attribute (`363698007 = 39057004`), `moduleId`,
+/// `effectiveTime` or `sufficientlyDefined`, as ECL; `None` for other filters.
+fn snomed_property_as_ecl(filter: &FilterDef) -> CoreResult<Option<String>> {
+    if filter.op != "=" {
+        return Ok(None);
+    }
+    let digits = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let value = filter.value.trim();
+    let bad = || {
+        CoreError::invalid(format!(
+            "The filter {} = '{}' needs a SNOMED CT {}",
+            filter.property,
+            filter.value,
+            if filter.property == "effectiveTime" {
+                "date (YYYYMMDD)"
+            } else if filter.property == "sufficientlyDefined" {
+                "true or false"
+            } else {
+                "concept id"
+            }
+        ))
+    };
+    let ecl = match filter.property.as_str() {
+        "moduleId" if digits(value) => format!("* {{{{ C moduleId = {value} }}}}"),
+        "effectiveTime" if digits(value) && value.len() == 8 => {
+            format!("* {{{{ C effectiveTime = \"{value}\" }}}}")
+        }
+        "sufficientlyDefined" => match value {
+            "true" => "* {{ C definitionStatus = defined }}".to_string(),
+            "false" => "* {{ C definitionStatus = primitive }}".to_string(),
+            _ => return Err(bad()),
+        },
+        "moduleId" | "effectiveTime" => return Err(bad()),
+        attribute if digits(attribute) => {
+            if !digits(value) {
+                return Err(bad());
+            }
+            format!("* : {attribute} = {value}")
+        }
+        _ => return Ok(None),
+    };
+    Ok(Some(ecl))
 }

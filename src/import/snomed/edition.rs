@@ -13,7 +13,7 @@ use super::EditionLoad;
 use crate::import::release::ReleaseFiles;
 use crate::import::{transitive_closure, ImportError};
 use crate::model::snomed::{
-    ConcreteValue, RefsetMember, Relationship, SctDescription, SnomedTables,
+    ConcreteValue, RefsetMember, Relationship, SctConcept, SctDescription, SnomedTables,
 };
 use crate::model::{
     CodeSystemLoad, CodeSystemMeta, Coding, ConceptLoad, Designation, PropertyDef, PropertyType,
@@ -347,20 +347,7 @@ impl Tables {
                     inactive: !row.active,
                     abstract_: false,
                     designations: Vec::new(),
-                    properties: vec![
-                        PropertyValue {
-                            code: "effectiveTime".into(),
-                            value: Value::String(row.effective.clone()),
-                        },
-                        PropertyValue {
-                            code: "moduleId".into(),
-                            value: Value::Code(row.module.to_string()),
-                        },
-                        PropertyValue {
-                            code: "sufficientlyDefined".into(),
-                            value: Value::Boolean(row.defined),
-                        },
-                    ],
+                    properties: Vec::new(),
                     extensions: Vec::new(),
                 }
             })
@@ -470,10 +457,6 @@ impl Tables {
                 destination,
                 group: r.group,
             });
-            concepts[source as usize].properties.push(PropertyValue {
-                code: r.type_id.to_string(),
-                value: Value::Code(r.destination.to_string()),
-            });
         }
         let mut concrete = Vec::new();
         let mut concrete_ids: Vec<&u64> = self.concrete.keys().collect();
@@ -495,10 +478,6 @@ impl Tables {
                 type_,
                 value: c.value.clone(),
                 group: c.group,
-            });
-            concepts[source as usize].properties.push(PropertyValue {
-                code: c.type_id.to_string(),
-                value: concrete_value(&c.value),
             });
         }
 
@@ -639,6 +618,17 @@ impl Tables {
             links,
             closure,
             snomed: Some(Box::new(SnomedTables {
+                concepts: ids
+                    .iter()
+                    .map(|id| {
+                        let row = &self.concepts[id];
+                        SctConcept {
+                            module: row.module.to_string(),
+                            effective_time: row.effective.clone(),
+                            defined: row.defined,
+                        }
+                    })
+                    .collect(),
                 relationships,
                 concrete,
                 members,
@@ -771,20 +761,6 @@ fn property(code: &str, type_: PropertyType, description: &str) -> PropertyDef {
         uri: None,
         type_,
         description: Some(description.into()),
-    }
-}
-
-/// An RF2 concrete value as a typed property value.
-fn concrete_value(value: &str) -> Value {
-    if let Some(n) = value.strip_prefix('#') {
-        match n.parse::<i64>() {
-            Ok(i) => Value::Integer(i),
-            Err(_) => Value::Decimal(n.to_string()),
-        }
-    } else if let Some(s) = value.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
-        Value::String(s.to_string())
-    } else {
-        Value::Boolean(value == "true")
     }
 }
 
