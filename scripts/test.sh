@@ -7,9 +7,15 @@
 # started server (scripts/conformance.sh). This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/fetch-packages.sh
-cargo test --workspace --all-targets "$@"
-./scripts/browser-test.sh
-./scripts/client-test.sh
-./scripts/api-fuzz.sh 45 1
-./scripts/conformance.sh
+# Each phase's wall time goes to stderr, so a slow CI run says where its time went.
+phase() {
+  local start=$SECONDS
+  "$@"
+  echo "[test.sh] $* took $((SECONDS - start)) s" >&2
+}
+phase ./scripts/fetch-packages.sh
+phase cargo test --workspace --all-targets "$@"
+phase ./scripts/browser-test.sh
+phase ./scripts/client-test.sh
+phase ./scripts/api-fuzz.sh 45 1
+phase ./scripts/conformance.sh

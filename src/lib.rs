@@ -12,6 +12,7 @@ pub mod config;
 pub mod core;
 pub mod fhir;
 pub mod fixtures;
+pub mod fuzzing;
 pub mod http;
 pub mod import;
 pub mod model;

@@ -2,6 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = nomen::import::claml::read(std::path::Path::new("fuzz.xml"), data, None, None);
-});
+fuzz_target!(|data: &[u8]| nomen::fuzzing::claml(data));

@@ -2,7 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let mut rejected = Vec::new();
-    let _ = nomen::import::classifier::read(std::path::Path::new("fuzz.csv"), data, &mut rejected);
-});
+fuzz_target!(|data: &[u8]| nomen::fuzzing::classifier_csv(data));

@@ -2,8 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    if let Ok(json) = nomen_fhir_xml::xml_to_json(data) {
-        let _ = nomen_fhir_xml::json_to_xml(&json);
-    }
-});
+fuzz_target!(|data: &[u8]| nomen::fuzzing::fhir_xml(data));

@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod codesystem_ops;
 mod errors;
+mod fuzz_seeds;
 mod import;
 mod observe;
 mod openapi;
