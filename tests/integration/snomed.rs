@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use crate::snomed_rf2::{Rf2, DEFINED, FSN, GB, US};
 use crate::support::{
-    get, lookup_properties, param, parameters, params, post, start, url, Reply, Server,
+    expansion_codes, get, lookup_properties, param, parameters, params, post, start, url, Reply,
+    Server,
 };
 
 const SCT: &str = "http://snomed.info/sct";
@@ -128,14 +129,30 @@ fn expand(vs_url: &str, version: &str) -> BTreeSet<String> {
 }
 
 fn codes(expansion: &Value) -> BTreeSet<String> {
-    expansion["expansion"]["contains"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| c["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    expansion_codes(expansion).into_iter().collect()
+}
+
+/// The codes of an inline ValueSet with one compose filter `property = value` on `version`.
+fn expand_filter(version: &str, property: &str, value: &str) -> BTreeSet<String> {
+    let vs = json!({
+        "resourceType": "ValueSet",
+        "status": "active",
+        "compose": {"include": [{"system": SCT, "version": version, "filter": [
+            {"property": property, "op": "=", "value": value}
+        ]}]}
+    });
+    let body = parameters(&[
+        ("valueSet", "resource", vs),
+        ("count", "valueInteger", json!(10000)),
+    ]);
+    let reply = post(
+        &format!("{}/ValueSet/$expand", server().base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    codes(&reply.json())
 }
 
 /// The codes an ECL expression selects in an edition, through the implicit value set.
@@ -783,25 +800,8 @@ fn implicit_value_sets_and_compose_filters_expand_from_the_release() {
     assert!(refsets.is_subset(&got), "{refsets:?} not in {got:?}");
     // A ValueSet with ECL in compose (constraint and expression filters).
     for property in ["constraint", "expression"] {
-        let vs = json!({
-            "resourceType": "ValueSet",
-            "status": "active",
-            "compose": {"include": [{"system": SCT, "version": v, "filter": [
-                {"property": property, "op": "=", "value": format!("<< {CLINICAL_FINDING}")}
-            ]}]}
-        });
-        let body = parameters(&[
-            ("valueSet", "resource", vs),
-            ("count", "valueInteger", json!(10000)),
-        ]);
-        let reply = post(
-            &format!("{}/ValueSet/$expand", server().base),
-            "application/fhir+json",
-            &body,
-            &[],
-        );
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        assert_eq!(codes(&reply.json()), expected, "{property}");
+        let got = expand_filter(&v, property, &format!("<< {CLINICAL_FINDING}"));
+        assert_eq!(got, expected, "{property}");
     }
     // Property filters on an attribute and on the module mean what ECL says.
     let (_, _, site, _) = rf2
@@ -826,26 +826,8 @@ fn implicit_value_sets_and_compose_filters_expand_from_the_release() {
                 .collect()
         }),
     ] {
-        let vs = json!({
-            "resourceType": "ValueSet",
-            "status": "active",
-            "compose": {"include": [{"system": SCT, "version": v, "filter": [
-                {"property": property, "op": "=", "value": value}
-            ]}]}
-        });
-        let body = parameters(&[
-            ("valueSet", "resource", vs),
-            ("count", "valueInteger", json!(10000)),
-        ]);
-        let reply = post(
-            &format!("{}/ValueSet/$expand", server().base),
-            "application/fhir+json",
-            &body,
-            &[],
-        );
-        assert_eq!(reply.status, 200, "{}", reply.body);
         assert!(!expected.is_empty());
-        assert_eq!(codes(&reply.json()), expected, "{property}");
+        assert_eq!(expand_filter(&v, &property, &value), expected, "{property}");
     }
     // Validate-code against an ECL value set answers from the same evaluation.
     let inside = expected.iter().next().unwrap();

@@ -228,3 +228,15 @@ pub fn lookup_properties(parameters: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// The codes of an expansion's `contains`, in order.
+pub fn expansion_codes(expansion: &Value) -> Vec<String> {
+    expansion["expansion"]["contains"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|c| c["code"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}

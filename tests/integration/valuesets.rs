@@ -22,14 +22,7 @@ fn expand(q: &[(&str, &str)]) -> Reply {
 }
 
 fn codes(vs: &Value) -> Vec<String> {
-    vs["expansion"]["contains"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| c["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    crate::support::expansion_codes(vs)
 }
 
 fn expanded(id: &str) -> Vec<String> {
