@@ -142,7 +142,8 @@ pub fn import_paths(
     options: &ImportOptions,
     progress: &ProgressBar,
 ) -> Result<ImportReport, ImportError> {
-    store.write(|txn| {
+    let started = std::time::Instant::now();
+    let outcome = store.write(|txn| {
         let mut report = ImportReport::default();
         for path in paths {
             progress.set_message(path.display().to_string());
@@ -156,8 +157,17 @@ pub fn import_paths(
                 rejected: report.rejected.len(),
             });
         }
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "import read and written; committing"
+        );
         Ok(report)
-    })
+    });
+    tracing::debug!(
+        seconds = started.elapsed().as_secs_f64(),
+        "import transaction ended"
+    );
+    outcome
 }
 
 /// What kind of source a path is, told from its content.
@@ -316,9 +326,15 @@ pub fn import_path(
                     seconds = started.elapsed().as_secs_f64(),
                     "SNOMED CT edition written"
                 );
+                let started = std::time::Instant::now();
                 for map in &edition.concept_maps {
                     import_resource(txn, &files.describe("(implicit ConceptMap)"), map, report)?;
                 }
+                tracing::debug!(
+                    maps = edition.concept_maps.len(),
+                    seconds = started.elapsed().as_secs_f64(),
+                    "SNOMED CT implicit concept maps written"
+                );
                 Ok(())
             })
         }

@@ -11,6 +11,8 @@
 //!   from the store (the catalogue) know when to reload, even when the change came from
 //!   another process.
 
+mod bulk;
+mod closure;
 mod read;
 mod register;
 mod schema;
@@ -217,8 +219,53 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     for (index, sql) in schema::MIGRATIONS.iter().enumerate().skip(found as usize) {
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        if let Some(step) = schema::code_step(index) {
+            step(&tx)?;
+        }
         tx.pragma_update(None, "user_version", index as i64 + 1)?;
         tx.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file at schema 10 keeps its closure pairs, as id sets, through migration 11.
+    #[test]
+    fn migration_11_converts_the_closure_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            for sql in &schema::MIGRATIONS[..10] {
+                conn.execute_batch(sql).unwrap();
+            }
+            // 3 -> 1 -> 0 and 3 -> 2 -> 0, as concept ids 100..=103.
+            conn.execute_batch(
+                "INSERT INTO closure (ancestor, descendant) VALUES
+                     (100, 101), (100, 102), (100, 103), (101, 103), (102, 103);
+                 PRAGMA user_version = 10;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.file_schema_version().unwrap(), schema_version());
+        let txn = store.read().unwrap();
+        assert_eq!(txn.descendant_ids(100).unwrap(), vec![101, 102, 103]);
+        assert_eq!(txn.ancestor_ids(103).unwrap(), vec![100, 101, 102]);
+        assert!(txn.is_ancestor(101, 103).unwrap());
+        assert!(!txn.is_ancestor(101, 102).unwrap());
+        assert!(txn.descendant_ids(103).unwrap().is_empty());
+        let pair_table: i64 = txn
+            .connection()
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE name = 'closure'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(pair_table, 0, "the pair table is dropped");
+    }
 }

@@ -329,4 +329,22 @@ CREATE TABLE sct_concept (
 -- ECL keeps inactive concepts out of its answers: this finds them without a scan.
 CREATE INDEX concept_inactive ON concept(cs_id, id) WHERE inactive = 1;
 "#,
+    // 11: the closure as one row of id sets per concept instead of one row per pair (see
+    // store::closure); the pairs are converted by the code step, which drops `closure`.
+    r#"
+CREATE TABLE concept_closure (
+    concept     INTEGER PRIMARY KEY,
+    ancestors   BLOB,
+    descendants BLOB
+);
+"#,
 ];
+
+/// What a migration needs beyond its SQL, run in the same transaction right after it:
+/// the code step of migration `index` (0-based), if it has one.
+pub fn code_step(index: usize) -> Option<fn(&rusqlite::Connection) -> rusqlite::Result<()>> {
+    match index {
+        10 => Some(super::closure::convert_pair_table),
+        _ => None,
+    }
+}

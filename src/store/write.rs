@@ -7,6 +7,8 @@
 
 use rusqlite::{params, OptionalExtension, Transaction};
 
+use super::bulk::insert_rows;
+use super::closure;
 use super::{Result, StoreError};
 use crate::model::snomed::SnomedTables;
 use crate::model::{CanonicalHeader, CodeSystemLoad, ConceptMapLoad, Value, ValueSetLoad};
@@ -136,23 +138,35 @@ impl<'c> WriteTxn<'c> {
                 .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM concept", [], |r| {
                     r.get(0)
                 })?;
+        let started = std::time::Instant::now();
         self.insert_concepts(cs_id, base, load)?;
-        {
-            let mut stmt = self
-                .tx
-                .prepare("INSERT OR IGNORE INTO parent_link (child, parent) VALUES (?1, ?2)")?;
-            for &(child, parent) in &load.links {
-                stmt.execute(params![base + child as i64, base + parent as i64])?;
-            }
-            let mut stmt = self
-                .tx
-                .prepare("INSERT OR IGNORE INTO closure (ancestor, descendant) VALUES (?1, ?2)")?;
-            for &(ancestor, descendant) in &load.closure {
-                stmt.execute(params![base + ancestor as i64, base + descendant as i64])?;
-            }
-        }
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "concepts written"
+        );
+        let started = std::time::Instant::now();
+        insert_rows(
+            &self.tx,
+            "INSERT OR IGNORE INTO parent_link",
+            &["child", "parent"],
+            &load.links,
+            |&&(child, parent), row| {
+                row.put(base + child as i64)?;
+                row.put(base + parent as i64)
+            },
+        )?;
+        closure::write(&self.tx, base, &load.closure)?;
+        tracing::debug!(
+            seconds = started.elapsed().as_secs_f64(),
+            "hierarchy written"
+        );
         if let Some(snomed) = &load.snomed {
+            let started = std::time::Instant::now();
             self.insert_snomed(cs_id, base, snomed)?;
+            tracing::debug!(
+                seconds = started.elapsed().as_secs_f64(),
+                "SNOMED CT tables written"
+            );
         }
         Ok(if existing.is_some() {
             WriteOutcome::Replaced
@@ -162,67 +176,98 @@ impl<'c> WriteTxn<'c> {
     }
 
     fn insert_concepts(&mut self, cs_id: i64, base: i64, load: &CodeSystemLoad) -> Result<()> {
-        let mut concept = self.tx.prepare(
-            "INSERT INTO concept (id, cs_id, code, display, definition, inactive, abstract,
-                 extensions)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?;
-        let mut designation = self.tx.prepare(
-            "INSERT INTO designation (concept_id, language, use_system, use_code, use_display,
-                 value, extensions)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?;
-        let mut property = self.tx.prepare(
-            "INSERT INTO concept_property (concept_id, code, type, value, system, display)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?;
-        let mut text = self
-            .tx
-            .prepare("INSERT INTO concept_text (term, concept_id) VALUES (?1, ?2)")?;
-        for (index, c) in load.concepts.iter().enumerate() {
-            let id = base + index as i64;
-            concept
-                .execute(params![
-                    id,
-                    cs_id,
-                    c.code,
-                    c.display,
-                    c.definition,
-                    c.inactive,
-                    c.abstract_,
-                    json_or_null(&c.extensions)
-                ])
-                .map_err(|e| match e {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        StoreError::Corrupt(format!("duplicate code '{}'", c.code))
-                    }
-                    other => other.into(),
-                })?;
-            // Each distinct term once (SNOMED CT lists a term once per dialect).
-            let mut indexed: Vec<&str> = Vec::new();
-            if let Some(display) = &c.display {
-                text.execute(params![display, id])?;
-                indexed.push(display);
+        let ids = (base..).zip(&load.concepts);
+        insert_rows(
+            &self.tx,
+            "INSERT INTO concept",
+            &[
+                "id",
+                "cs_id",
+                "code",
+                "display",
+                "definition",
+                "inactive",
+                "abstract",
+                "extensions",
+            ],
+            ids.clone(),
+            |(id, c), row| {
+                row.put(id)?;
+                row.put(cs_id)?;
+                row.put(&c.code)?;
+                row.put(&c.display)?;
+                row.put(&c.definition)?;
+                row.put(c.inactive)?;
+                row.put(c.abstract_)?;
+                row.put(json_or_null(&c.extensions))
+            },
+        )
+        .map_err(|e| match e.sqlite_error_code() {
+            Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                let mut seen = std::collections::HashSet::new();
+                let duplicate = load
+                    .concepts
+                    .iter()
+                    .find(|c| !seen.insert(c.code.as_str()))
+                    .map_or("?", |c| c.code.as_str());
+                StoreError::Corrupt(format!("duplicate code '{duplicate}'"))
             }
-            for d in &c.designations {
+            _ => e.into(),
+        })?;
+        insert_rows(
+            &self.tx,
+            "INSERT INTO designation",
+            &[
+                "concept_id",
+                "language",
+                "use_system",
+                "use_code",
+                "use_display",
+                "value",
+                "extensions",
+            ],
+            ids.clone()
+                .flat_map(|(id, c)| c.designations.iter().map(move |d| (id, d))),
+            |(id, d), row| {
                 let use_ = d.use_.as_ref();
-                designation.execute(params![
-                    id,
-                    d.language,
-                    use_.and_then(|u| u.system.as_deref()),
-                    use_.and_then(|u| u.code.as_deref()),
-                    use_.and_then(|u| u.display.as_deref()),
-                    d.value,
-                    json_or_null(&d.extensions)
-                ])?;
-                if !indexed.contains(&d.value.as_str()) {
-                    text.execute(params![d.value, id])?;
-                    indexed.push(&d.value);
+                row.put(id)?;
+                row.put(&d.language)?;
+                row.put(use_.and_then(|u| u.system.as_deref()))?;
+                row.put(use_.and_then(|u| u.code.as_deref()))?;
+                row.put(use_.and_then(|u| u.display.as_deref()))?;
+                row.put(&d.value)?;
+                row.put(json_or_null(&d.extensions))
+            },
+        )?;
+        // Each distinct term of a concept once (SNOMED CT lists a term once per dialect).
+        insert_rows(
+            &self.tx,
+            "INSERT INTO concept_text",
+            &["term", "concept_id"],
+            ids.clone().flat_map(|(id, c)| {
+                let mut terms: Vec<&str> = Vec::with_capacity(c.designations.len() + 1);
+                for term in c
+                    .display
+                    .iter()
+                    .chain(c.designations.iter().map(|d| &d.value))
+                {
+                    if !terms.contains(&term.as_str()) {
+                        terms.push(term);
+                    }
                 }
-            }
-            for p in &c.properties {
+                terms.into_iter().map(move |term| (id, term))
+            }),
+            |(id, term), row| {
+                row.put(term)?;
+                row.put(id)
+            },
+        )?;
+        insert_rows(
+            &self.tx,
+            "INSERT INTO concept_property",
+            &["concept_id", "code", "type", "value", "system", "display"],
+            ids.flat_map(|(id, c)| c.properties.iter().map(move |p| (id, p))),
+            |(id, p), row| {
                 let (type_, system, display) = match &p.value {
                     Value::Code(_) => ("code", None, None),
                     Value::Coding(coding) => (
@@ -236,81 +281,96 @@ impl<'c> WriteTxn<'c> {
                     Value::DateTime(_) => ("dateTime", None, None),
                     Value::Decimal(_) => ("decimal", None, None),
                 };
-                property.execute(params![
-                    id,
-                    p.code,
-                    type_,
-                    p.value.lexical(),
-                    system,
-                    display
-                ])?;
-            }
-        }
+                row.put(id)?;
+                row.put(&p.code)?;
+                row.put(type_)?;
+                row.put(p.value.lexical())?;
+                row.put(system)?;
+                row.put(display)
+            },
+        )?;
         Ok(())
     }
 
     /// Writes an edition's SNOMED CT tables; concept indexes become `base + index`.
     fn insert_snomed(&mut self, cs_id: i64, base: i64, t: &SnomedTables) -> Result<()> {
         let id = |index: u32| base + index as i64;
-        let mut stmt = self.tx.prepare(
-            "INSERT INTO sct_concept (concept, module, effective_time, defined) VALUES (?1, ?2, ?3, ?4)",
+        insert_rows(
+            &self.tx,
+            "INSERT INTO sct_concept",
+            &["concept", "module", "effective_time", "defined"],
+            (base..).zip(&t.concepts),
+            |(concept, c), row| {
+                row.put(concept)?;
+                row.put(&c.module)?;
+                row.put(&c.effective_time)?;
+                row.put(c.defined)
+            },
         )?;
-        for (index, c) in t.concepts.iter().enumerate() {
-            stmt.execute(params![
-                id(index as u32),
-                c.module,
-                c.effective_time,
-                c.defined
-            ])?;
-        }
-        let mut stmt = self.tx.prepare(
-            "INSERT INTO sct_relationship (source, type, destination, grp) VALUES (?1, ?2, ?3, ?4)",
+        insert_rows(
+            &self.tx,
+            "INSERT INTO sct_relationship",
+            &["source", "type", "destination", "grp"],
+            &t.relationships,
+            |r, row| {
+                row.put(id(r.source))?;
+                row.put(id(r.type_))?;
+                row.put(id(r.destination))?;
+                row.put(r.group)
+            },
         )?;
-        for r in &t.relationships {
-            stmt.execute(params![
-                id(r.source),
-                id(r.type_),
-                id(r.destination),
-                r.group
-            ])?;
-        }
-        let mut stmt = self.tx.prepare(
-            "INSERT INTO sct_concrete (source, type, value, grp) VALUES (?1, ?2, ?3, ?4)",
+        insert_rows(
+            &self.tx,
+            "INSERT INTO sct_concrete",
+            &["source", "type", "value", "grp"],
+            &t.concrete,
+            |c, row| {
+                row.put(id(c.source))?;
+                row.put(id(c.type_))?;
+                row.put(&c.value)?;
+                row.put(c.group)
+            },
         )?;
-        for c in &t.concrete {
-            stmt.execute(params![id(c.source), id(c.type_), c.value, c.group])?;
-        }
-        let mut stmt = self.tx.prepare(
-            "INSERT INTO sct_member (cs_id, refset, referenced, component, fields)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+        insert_rows(
+            &self.tx,
+            "INSERT INTO sct_member",
+            &["cs_id", "refset", "referenced", "component", "fields"],
+            &t.members,
+            |m, row| {
+                row.put(cs_id)?;
+                row.put(id(m.refset))?;
+                row.put(m.referenced.map(id))?;
+                row.put(&m.component)?;
+                row.put(&m.fields)
+            },
         )?;
-        for m in &t.members {
-            stmt.execute(params![
-                cs_id,
-                id(m.refset),
-                m.referenced.map(id),
-                m.component,
-                m.fields
-            ])?;
-        }
-        let mut stmt = self.tx.prepare(
-            "INSERT INTO sct_description (concept, id, term, language, type_id, active, module,
-                 effective_time, acceptability)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        insert_rows(
+            &self.tx,
+            "INSERT INTO sct_description",
+            &[
+                "concept",
+                "id",
+                "term",
+                "language",
+                "type_id",
+                "active",
+                "module",
+                "effective_time",
+                "acceptability",
+            ],
+            &t.descriptions,
+            |d, row| {
+                row.put(id(d.concept))?;
+                row.put(&d.id)?;
+                row.put(&d.term)?;
+                row.put(&d.language)?;
+                row.put(&d.type_id)?;
+                row.put(d.active)?;
+                row.put(&d.module)?;
+                row.put(&d.effective_time)?;
+                row.put(&d.acceptability)
+            },
         )?;
-        for d in &t.descriptions {
-            stmt.execute(params![
-                id(d.concept),
-                d.id,
-                d.term,
-                d.language,
-                d.type_id,
-                d.active,
-                d.module,
-                d.effective_time,
-                d.acceptability
-            ])?;
-        }
         Ok(())
     }
 
@@ -325,7 +385,7 @@ impl<'c> WriteTxn<'c> {
             format!("DELETE FROM designation WHERE concept_id IN {OF_CS}"),
             format!("DELETE FROM concept_property WHERE concept_id IN {OF_CS}"),
             format!("DELETE FROM parent_link WHERE child IN {OF_CS}"),
-            format!("DELETE FROM closure WHERE descendant IN {OF_CS}"),
+            format!("DELETE FROM concept_closure WHERE concept IN {OF_CS}"),
             format!("DELETE FROM concept_text WHERE concept_id IN {OF_CS}"),
             "DELETE FROM concept WHERE cs_id = ?1".to_string(),
             "DELETE FROM cs_property WHERE cs_id = ?1".to_string(),

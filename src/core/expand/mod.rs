@@ -750,6 +750,9 @@ pub struct Selection {
     value_set: ValueSetDef,
     order: Vec<i64>,
     systems: HashMap<i64, Arc<CodeSystemMeta>>,
+    /// The distinct code system versions of `systems`, so a page never walks every
+    /// member to find them (150,000 for `<< 404684003`).
+    distinct_systems: Vec<Arc<CodeSystemMeta>>,
     used: Vec<String>,
     used_value_sets: Vec<String>,
     applied: Vec<AppliedRule>,
@@ -862,10 +865,18 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         }
         members.order = kept;
     }
+    let mut distinct_systems: Vec<Arc<CodeSystemMeta>> = Vec::new();
+    for cs in members.systems.values() {
+        if !distinct_systems.iter().any(|known| known.id == cs.id) {
+            distinct_systems.push(cs.clone());
+        }
+    }
+    distinct_systems.sort_by_key(|cs| cs.id);
     Ok(Selection {
         value_set: vs,
         order: members.order,
         systems: members.systems,
+        distinct_systems,
         used: engine.used,
         used_value_sets: engine.used_value_sets,
         applied: engine.applied,
@@ -1111,7 +1122,7 @@ fn render_page(
         versions_matched: selection.versions_matched,
         used_supplements: {
             let mut used: Vec<String> = Vec::new();
-            for cs in selection.systems.values() {
+            for cs in &selection.distinct_systems {
                 for u in selection.supplements.used_for(cs) {
                     if !used.contains(&u) {
                         used.push(u);
@@ -1121,8 +1132,8 @@ fn render_page(
             used
         },
         used_fragments: selection
-            .systems
-            .values()
+            .distinct_systems
+            .iter()
             .filter(|cs| cs.content.as_deref() == Some("fragment"))
             .map(|cs| cs.canonical())
             .fold(Vec::new(), |mut acc, u| {
