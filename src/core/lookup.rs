@@ -79,7 +79,7 @@ pub fn lookup(snap: &Snapshot, req: &LookupRequest) -> CoreResult<LookupResult> 
         req.properties.iter().any(|p| p == code)
             || (!derived && (req.properties.is_empty() || req.properties.iter().any(|p| p == "*")))
     };
-    let mut designations = snap.txn.designations(concept.id)?;
+    let mut designations = snap.designations(&cs, concept.id)?;
     // The code system's display is a designation in the code system's language.
     if let (Some(display), Some(language)) = (&concept.display, &cs.language) {
         designations.push(Designation::preferred_for_language(language, display));

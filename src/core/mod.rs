@@ -73,6 +73,22 @@ pub struct Snapshot<'c> {
     pub catalog: Arc<Catalog>,
 }
 
+impl Snapshot<'_> {
+    /// A concept's designations as its code system stores them: SNOMED CT's from its
+    /// description table, every other code system's from the generic one.
+    pub fn designations(
+        &self,
+        cs: &crate::model::CodeSystemMeta,
+        concept_id: i64,
+    ) -> crate::store::Result<Vec<crate::model::Designation>> {
+        if cs.url == crate::model::snomed::SNOMED {
+            self.txn.sct_designations(concept_id)
+        } else {
+            self.txn.designations(concept_id)
+        }
+    }
+}
+
 impl Terminology {
     /// Wraps an open store; the catalogue loads on first use.
     pub fn new(store: Arc<Store>) -> Self {

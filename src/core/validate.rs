@@ -327,7 +327,7 @@ fn check_coding(
         ));
         return Ok(checked);
     };
-    let mut designations = snap.txn.designations(concept.id)?;
+    let mut designations = snap.designations(&cs, concept.id)?;
     designations.extend(
         supplements
             .designations(snap, &cs, &concept.code)?

@@ -12,6 +12,58 @@ pub const SNOMED: &str = "http://snomed.info/sct";
 /// and the default edition until another is chosen.
 pub const CORE_MODULE: u64 = 900000000000207008;
 
+/// Description types (RF2 `typeId`).
+pub const FSN: u64 = 900000000000003001;
+pub const SYNONYM: u64 = 900000000000013009;
+pub const DEFINITION: u64 = 900000000000550004;
+/// The US and GB English language reference sets.
+pub const US_ENGLISH: u64 = 900000000000509007;
+pub const GB_ENGLISH: u64 = 900000000000508004;
+
+/// Where an active description stands when a concept's descriptions are listed as
+/// designations (lowest first); the first also gives the concept its display. The US
+/// English preferred synonym, else the GB one, else another dialect's preferred synonym,
+/// else the FSN. `acceptability` lists `(language refset, preferred)`. The importer
+/// (display) and the store's reader (designation order) both rank with this.
+pub fn designation_rank(type_id: u64, acceptability: &[(u64, bool)]) -> u8 {
+    let preferred_in = |refset: u64| acceptability.iter().any(|&(r, p)| r == refset && p);
+    match type_id {
+        SYNONYM if preferred_in(US_ENGLISH) => 0,
+        SYNONYM if preferred_in(GB_ENGLISH) => 1,
+        SYNONYM if acceptability.iter().any(|&(_, p)| p) => 2,
+        FSN => 3,
+        _ => 9,
+    }
+}
+
+/// The designation use of a description type: the type concept with its name.
+pub fn description_use(type_id: u64) -> super::Coding {
+    super::Coding {
+        system: Some(SNOMED.into()),
+        code: Some(type_id.to_string()),
+        display: Some(
+            match type_id {
+                FSN => "Fully specified name",
+                DEFINITION => "Definition",
+                _ => "Synonym",
+            }
+            .into(),
+        ),
+        version: None,
+    }
+}
+
+/// Parses stored acceptability (`refset:P refset:A ...`) into `(refset, preferred)`.
+pub fn parse_acceptability(stored: &str) -> Vec<(u64, bool)> {
+    stored
+        .split_whitespace()
+        .filter_map(|pair| {
+            let (refset, flag) = pair.split_once(':')?;
+            Some((refset.parse().ok()?, flag == "P"))
+        })
+        .collect()
+}
+
 /// The SNOMED CT tables of one edition version, written beside its concepts.
 #[derive(Debug, Clone, Default)]
 pub struct SnomedTables {

@@ -578,31 +578,44 @@ impl AuditSink {
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        {
-            let mut stmt = tx.prepare_cached(
-                "INSERT INTO audit_event(time, request_id, institution_id, fingerprint, \
-                 user_name, role, client, operation, target, outcome, status, detail, before, \
-                 after) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)",
-            )?;
-            for e in events {
-                stmt.execute(params![
-                    e.time,
-                    e.request_id,
-                    e.institution_id,
-                    e.fingerprint,
-                    e.user_name,
-                    e.role,
-                    e.client,
-                    e.operation,
-                    e.target,
-                    e.outcome,
-                    e.status,
-                    e.detail,
-                    e.before,
-                    e.after
-                ])?;
-            }
-        }
+        // Multi-row statements: the audit thread shares the machine with the requests.
+        super::bulk::insert_rows(
+            &tx,
+            "INSERT INTO audit_event",
+            &[
+                "time",
+                "request_id",
+                "institution_id",
+                "fingerprint",
+                "user_name",
+                "role",
+                "client",
+                "operation",
+                "target",
+                "outcome",
+                "status",
+                "detail",
+                "before",
+                "after",
+            ],
+            events,
+            |e, row| {
+                row.put(&e.time)?;
+                row.put(&e.request_id)?;
+                row.put(e.institution_id)?;
+                row.put(&e.fingerprint)?;
+                row.put(&e.user_name)?;
+                row.put(&e.role)?;
+                row.put(&e.client)?;
+                row.put(&e.operation)?;
+                row.put(&e.target)?;
+                row.put(&e.outcome)?;
+                row.put(e.status)?;
+                row.put(&e.detail)?;
+                row.put(&e.before)?;
+                row.put(&e.after)
+            },
+        )?;
         tx.commit()?;
         Ok(())
     }

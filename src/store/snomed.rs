@@ -5,6 +5,8 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{ReadTxn, Result};
+use crate::model::snomed;
+use crate::model::Designation;
 
 /// A column of `sct_concept`, for ECL's concept filters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -209,6 +211,37 @@ impl ReadTxn<'_> {
         )?;
         let rows = stmt.query_map([concept_id], description_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+impl ReadTxn<'_> {
+    /// A SNOMED CT concept's active descriptions as designations, in the order the
+    /// importer ranks them (see [`crate::model::snomed::designation_rank`]), then by
+    /// description id. SNOMED CT designations live only in `sct_description`; the
+    /// generic `designation` table would hold a second copy of 1.3 million terms per
+    /// edition.
+    pub fn sct_designations(&self, concept_id: i64) -> Result<Vec<Designation>> {
+        let mut ranked: Vec<(u8, u64, Designation)> = self
+            .sct_descriptions_of(concept_id)?
+            .into_iter()
+            .filter(|d| d.active)
+            .map(|d| {
+                let type_id = d.type_id.parse().unwrap_or_default();
+                let rank = snomed::designation_rank(
+                    type_id,
+                    &snomed::parse_acceptability(&d.acceptability),
+                );
+                let designation = Designation {
+                    language: Some(d.language),
+                    use_: Some(snomed::description_use(type_id)),
+                    value: d.term,
+                    extensions: Vec::new(),
+                };
+                (rank, d.id.parse().unwrap_or_default(), designation)
+            })
+            .collect();
+        ranked.sort_by_key(|(rank, id, _)| (*rank, *id));
+        Ok(ranked.into_iter().map(|(_, _, d)| d).collect())
     }
 }
 

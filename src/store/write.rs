@@ -214,6 +214,13 @@ impl<'c> WriteTxn<'c> {
             }
             _ => e.into(),
         })?;
+        // SNOMED CT's designations are read from `sct_description`
+        // (`ReadTxn::sct_designations`); they still feed the text index below.
+        let designations = if load.snomed.is_some() {
+            None
+        } else {
+            Some(ids.clone())
+        };
         insert_rows(
             &self.tx,
             "INSERT INTO designation",
@@ -226,7 +233,9 @@ impl<'c> WriteTxn<'c> {
                 "value",
                 "extensions",
             ],
-            ids.clone()
+            designations
+                .into_iter()
+                .flatten()
                 .flat_map(|(id, c)| c.designations.iter().map(move |d| (id, d))),
             |(id, d), row| {
                 let use_ = d.use_.as_ref();

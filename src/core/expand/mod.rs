@@ -922,7 +922,7 @@ fn render_page(
         let wants_designations = req.include_designations || !req.designations.is_empty();
         let display_language = req.display_language.clone().or_else(|| vs_language(vs));
         let designations = if wants_designations || display_language.is_some() {
-            snap.txn.designations(c.id)?
+            snap.designations(cs, c.id)?
         } else {
             Vec::new()
         };

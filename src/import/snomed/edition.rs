@@ -16,21 +16,17 @@ use crate::model::snomed::{
     ConcreteValue, RefsetMember, Relationship, SctConcept, SctDescription, SnomedTables,
 };
 use crate::model::{
-    CodeSystemLoad, CodeSystemMeta, Coding, ConceptLoad, Designation, PropertyDef, PropertyType,
+    CodeSystemLoad, CodeSystemMeta, ConceptLoad, Designation, PropertyDef, PropertyType,
     PropertyValue, Value,
 };
 
+use crate::model::snomed::DEFINITION;
 pub use crate::model::snomed::{CORE_MODULE, SNOMED};
 const IS_A: u64 = 116680003;
-const FSN: u64 = 900000000000003001;
-const SYNONYM: u64 = 900000000000013009;
-const DEFINITION: u64 = 900000000000550004;
 const PREFERRED: u64 = 900000000000548007;
 const DEFINED: u64 = 900000000000073002;
 const INFERRED: u64 = 900000000000011006;
 const ADDITIONAL: u64 = 900000000000227009;
-const US_ENGLISH: u64 = 900000000000509007;
-const GB_ENGLISH: u64 = 900000000000508004;
 const MODULE_DEPENDENCY: u64 = 900000000000534007;
 
 struct ConceptRow {
@@ -382,36 +378,14 @@ impl Tables {
             if !d.active {
                 continue;
             }
-            let use_ = Coding {
-                system: Some(SNOMED.into()),
-                code: Some(d.type_id.to_string()),
-                display: Some(
-                    match d.type_id {
-                        FSN => "Fully specified name",
-                        DEFINITION => "Definition",
-                        _ => "Synonym",
-                    }
-                    .into(),
-                ),
-                version: None,
-            };
             // One designation per description, in its own language; the dialects'
             // preferred terms are chosen from the description table (core::lookup).
-            // The rank decides the display: the US English preferred synonym, else GB,
-            // else another dialect's, else the FSN.
-            let preferred_in = |refset: u64| memberships.iter().any(|(r, p)| *r == refset && *p);
-            let rank = match d.type_id {
-                SYNONYM if preferred_in(US_ENGLISH) => 0,
-                SYNONYM if preferred_in(GB_ENGLISH) => 1,
-                SYNONYM if memberships.iter().any(|(_, p)| *p) => 2,
-                FSN => 3,
-                _ => 9,
-            };
+            let rank = crate::model::snomed::designation_rank(d.type_id, memberships);
             ranked[concept as usize].push((
                 rank,
                 Designation {
                     language: Some(d.language.clone()),
-                    use_: Some(use_),
+                    use_: Some(crate::model::snomed::description_use(d.type_id)),
                     value: d.term.clone(),
                     extensions: Vec::new(),
                 },
