@@ -11,7 +11,9 @@ root=$(pwd)
 seconds=${1:-60}
 seed=${2:-}
 port=${NOMEN_FUZZ_PORT:-18094}
-cargo build --quiet -p nomen --bin nomen
+# scripts/test.sh has just built target/debug/nomen with `cargo test` (NOMEN_PREBUILT=1):
+# building it again with `-p nomen` would rebuild its dependencies for another feature set.
+[ -n "${NOMEN_PREBUILT:-}" ] || cargo build --quiet -p nomen --bin nomen
 venv=target/st-venv
 [ -x "$venv/bin/st" ] || {
   python3 -m venv "$venv"

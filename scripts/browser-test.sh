@@ -7,7 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-cargo build --quiet -p nomen --bin nomen
+# scripts/test.sh has just built target/debug/nomen with `cargo test` (NOMEN_PREBUILT=1):
+# building it again with `-p nomen` would rebuild its dependencies for another feature set.
+[ -n "${NOMEN_PREBUILT:-}" ] || cargo build --quiet -p nomen --bin nomen
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 work=$(mktemp -d)
 port=${NOMEN_BROWSER_PORT:-18097}

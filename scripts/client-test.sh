@@ -15,7 +15,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 bin="$root/target/debug/nomen"
 port=${NOMEN_CLIENT_PORT:-18096}
-cargo build --quiet -p nomen --bin nomen
+# scripts/test.sh has just built target/debug/nomen with `cargo test` (NOMEN_PREBUILT=1):
+# building it again with `-p nomen` would rebuild its dependencies for another feature set.
+[ -n "${NOMEN_PREBUILT:-}" ] || cargo build --quiet -p nomen --bin nomen
 
 # Python environment (pinned requirements)
 venv="$root/target/client-venv"

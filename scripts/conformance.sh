@@ -8,7 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile_dir=target/debug
-cargo build --quiet -p nomen --bin nomen
+# scripts/test.sh has just built target/debug/nomen with `cargo test` (NOMEN_PREBUILT=1):
+# building it again with `-p nomen` would rebuild its dependencies for another feature set.
+[ -n "${NOMEN_PREBUILT:-}" ] || cargo build --quiet -p nomen --bin nomen
 cargo build --quiet -p nomen-txtests
 work=$(mktemp -d)
 port=${NOMEN_TX_PORT:-18099}
