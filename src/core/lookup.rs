@@ -235,7 +235,8 @@ fn snomed_preferred_term(
     concept_id: i64,
     languages: &str,
 ) -> CoreResult<Option<String>> {
-    const SYNONYM: &str = "900000000000013009";
+    use crate::model::snomed::{parse_acceptability, GB_ENGLISH, SYNONYM, US_ENGLISH};
+    let synonym = SYNONYM.to_string();
     let descriptions = snap.txn.sct_descriptions_of(concept_id)?;
     for tag in languages.split(',') {
         let tag = tag
@@ -248,18 +249,20 @@ fn snomed_preferred_term(
             continue;
         }
         let refset = match tag.as_str() {
-            "en-us" | "en" => Some("900000000000509007"),
-            "en-gb" => Some("900000000000508004"),
+            "en-us" | "en" => Some(US_ENGLISH),
+            "en-gb" => Some(GB_ENGLISH),
             _ => None,
         };
         let primary = tag.split('-').next().unwrap_or(&tag);
         let found = descriptions.iter().find(|d| {
             d.active
-                && d.type_id == SYNONYM
-                && d.acceptability.split_whitespace().any(|pair| match refset {
-                    Some(r) => pair == format!("{r}:P"),
-                    None => d.language.eq_ignore_ascii_case(primary) && pair.ends_with(":P"),
-                })
+                && d.type_id == synonym
+                && parse_acceptability(&d.acceptability).iter().any(
+                    |&(r, preferred)| match refset {
+                        Some(wanted) => preferred && r == wanted,
+                        None => preferred && d.language.eq_ignore_ascii_case(primary),
+                    },
+                )
         });
         if let Some(d) = found {
             return Ok(Some(d.term.clone()));

@@ -53,7 +53,16 @@ pub fn description_use(type_id: u64) -> super::Coding {
     }
 }
 
-/// Parses stored acceptability (`refset:P refset:A ...`) into `(refset, preferred)`.
+/// `(refset, preferred)` memberships as stored: `refset:P refset:A ...`.
+pub fn format_acceptability(memberships: &[(u64, bool)]) -> String {
+    memberships
+        .iter()
+        .map(|(refset, p)| format!("{refset}:{}", if *p { 'P' } else { 'A' }))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Parses stored acceptability (see [`format_acceptability`]) into `(refset, preferred)`.
 pub fn parse_acceptability(stored: &str) -> Vec<(u64, bool)> {
     stored
         .split_whitespace()

@@ -33,46 +33,33 @@ pub fn encode(ids: impl IntoIterator<Item = i64>) -> Vec<u8> {
     out
 }
 
-/// Decodes a set written by [`encode`]. A truncated final varint (only possible in a
-/// damaged file) ends the set.
-pub fn decode(bytes: &[u8]) -> Vec<i64> {
-    let mut ids = Vec::with_capacity(bytes.len());
+/// The ids of a set written by [`encode`], ascending. A truncated final varint (only
+/// possible in a damaged file) ends the set.
+fn ids(bytes: &[u8]) -> impl Iterator<Item = i64> + '_ {
     let mut previous = 0i64;
     let mut gap = 0u64;
     let mut shift = 0;
-    for &byte in bytes {
+    bytes.iter().filter_map(move |&byte| {
         gap |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            previous += gap as i64;
-            ids.push(previous);
-            gap = 0;
-            shift = 0;
-        } else {
+        if byte & 0x80 != 0 {
             shift += 7;
+            return None;
         }
-    }
-    ids
+        previous += gap as i64;
+        gap = 0;
+        shift = 0;
+        Some(previous)
+    })
+}
+
+/// Decodes a set written by [`encode`].
+pub fn decode(bytes: &[u8]) -> Vec<i64> {
+    ids(bytes).collect()
 }
 
 /// Whether the encoded set holds `id`, decoding no further than needed.
 pub fn contains(bytes: &[u8], id: i64) -> bool {
-    let mut previous = 0i64;
-    let mut gap = 0u64;
-    let mut shift = 0;
-    for &byte in bytes {
-        gap |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            previous += gap as i64;
-            if previous >= id {
-                return previous == id;
-            }
-            gap = 0;
-            shift = 0;
-        } else {
-            shift += 7;
-        }
-    }
-    false
+    ids(bytes).find(|&member| member >= id) == Some(id)
 }
 
 /// Writes the closure of concepts `base + index` from `(ancestor, descendant)` index

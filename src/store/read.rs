@@ -13,6 +13,10 @@ use crate::model::{
 };
 use crate::model::{MapElement, UnmappedRule};
 
+/// A concept's encoded proper ancestors, and its proper descendants (see `closure.rs`).
+const ANCESTORS: &str = "SELECT ancestors FROM concept_closure WHERE concept = ?1";
+const DESCENDANTS: &str = "SELECT descendants FROM concept_closure WHERE concept = ?1";
+
 /// A consistent read snapshot of the store. Every query made through one `ReadTxn` sees
 /// the same committed state; dropping it ends the snapshot.
 ///
@@ -303,16 +307,16 @@ impl<'c> ReadTxn<'c> {
     /// Whether `ancestor` is a proper ancestor of `descendant`: one closure lookup.
     pub fn is_ancestor(&self, ancestor: i64, descendant: i64) -> Result<bool> {
         Ok(self
-            .closure_set("ancestors", descendant)?
+            .closure_set(ANCESTORS, descendant)?
             .is_some_and(|set| closure::contains(&set, ancestor)))
     }
 
-    /// One concept's encoded ancestor or descendant set (`column`), if it has one.
-    fn closure_set(&self, column: &str, concept_id: i64) -> Result<Option<Vec<u8>>> {
-        let sql = format!("SELECT {column} FROM concept_closure WHERE concept = ?1");
+    /// One concept's encoded ancestor or descendant set (`sql`: [`ANCESTORS`] or
+    /// [`DESCENDANTS`]), if it has one.
+    fn closure_set(&self, sql: &str, concept_id: i64) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn
-            .prepare_cached(&sql)?
+            .prepare_cached(sql)?
             .query_row([concept_id], |r| r.get::<_, Option<Vec<u8>>>(0))
             .optional()?
             .flatten())
@@ -390,7 +394,7 @@ impl<'c> ReadTxn<'c> {
     /// Ids of every proper descendant of a concept, ascending (closure lookup).
     pub fn descendant_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
         Ok(self
-            .closure_set("descendants", concept_id)?
+            .closure_set(DESCENDANTS, concept_id)?
             .map(|set| closure::decode(&set))
             .unwrap_or_default())
     }
@@ -398,7 +402,7 @@ impl<'c> ReadTxn<'c> {
     /// Ids of every proper ancestor of a concept, ascending (closure lookup).
     pub fn ancestor_ids(&self, concept_id: i64) -> Result<Vec<i64>> {
         Ok(self
-            .closure_set("ancestors", concept_id)?
+            .closure_set(ANCESTORS, concept_id)?
             .map(|set| closure::decode(&set))
             .unwrap_or_default())
     }

@@ -144,12 +144,16 @@ impl ReadTxn<'_> {
         cs_id: i64,
         column: SctConceptColumn,
     ) -> Result<Vec<(i64, String)>> {
-        let sql = match column {
-            SctConceptColumn::Module => "SELECT s.concept, s.module FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
-            SctConceptColumn::EffectiveTime => "SELECT s.concept, s.effective_time FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
-            SctConceptColumn::Defined => "SELECT s.concept, CASE s.defined WHEN 1 THEN 'true' ELSE 'false' END FROM sct_concept s JOIN concept c ON c.id = s.concept WHERE c.cs_id = ?1",
+        let value = match column {
+            SctConceptColumn::Module => "s.module",
+            SctConceptColumn::EffectiveTime => "s.effective_time",
+            SctConceptColumn::Defined => "CASE s.defined WHEN 1 THEN 'true' ELSE 'false' END",
         };
-        let mut stmt = self.connection().prepare_cached(sql)?;
+        let sql = format!(
+            "SELECT s.concept, {value} FROM sct_concept s JOIN concept c ON c.id = s.concept
+             WHERE c.cs_id = ?1"
+        );
+        let mut stmt = self.connection().prepare_cached(&sql)?;
         let rows = stmt.query_map([cs_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -212,9 +216,7 @@ impl ReadTxn<'_> {
         let rows = stmt.query_map([concept_id], description_row)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
-}
 
-impl ReadTxn<'_> {
     /// A SNOMED CT concept's active descriptions as designations, in the order the
     /// importer ranks them (see [`crate::model::snomed::designation_rank`]), then by
     /// description id. SNOMED CT designations live only in `sct_description`; the

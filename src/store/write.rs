@@ -214,13 +214,6 @@ impl<'c> WriteTxn<'c> {
             }
             _ => e.into(),
         })?;
-        // SNOMED CT's designations are read from `sct_description`
-        // (`ReadTxn::sct_designations`); they still feed the text index below.
-        let designations = if load.snomed.is_some() {
-            None
-        } else {
-            Some(ids.clone())
-        };
         insert_rows(
             &self.tx,
             "INSERT INTO designation",
@@ -233,9 +226,10 @@ impl<'c> WriteTxn<'c> {
                 "value",
                 "extensions",
             ],
-            designations
-                .into_iter()
-                .flatten()
+            // SNOMED CT's designations are read from `sct_description`
+            // (`ReadTxn::sct_designations`); they still feed the text index below.
+            ids.clone()
+                .filter(|_| load.snomed.is_none())
                 .flat_map(|(id, c)| c.designations.iter().map(move |d| (id, d))),
             |(id, d), row| {
                 let use_ = d.use_.as_ref();

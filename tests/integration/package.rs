@@ -395,14 +395,7 @@ fn every_value_set_expands_or_says_why() {
                 .iter()
                 .map(|c| c["code"].as_str().unwrap())
                 .collect();
-            let got: Vec<String> = r.json()["expansion"]["contains"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .map(|c| c["code"].as_str().unwrap().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let got = crate::support::expansion_codes(&r.json());
             if got != listed {
                 return Some(format!("{url_}: listed {listed:?}, expanded {got:?}"));
             }

@@ -14,7 +14,9 @@ use nomen::http::HttpSettings;
 use nomen::import::{import_paths, ImportOptions};
 use serde_json::{json, Value};
 
-use crate::support::{get, lookup_properties, param, parameters, post, start, url, Reply, Server};
+use crate::support::{
+    expansion_codes, get, lookup_properties, param, parameters, post, start, url, Reply, Server,
+};
 
 const LOINC: &str = "http://loinc.org";
 const ICD10: &str = "http://hl7.org/fhir/sid/icd-10";
@@ -112,15 +114,7 @@ fn expand(body: Value) -> Vec<String> {
         &body.to_string(),
         &[],
     );
-    let v = ok_json(reply);
-    v["expansion"]["contains"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| c["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    expansion_codes(&ok_json(reply))
 }
 
 fn expand_url(vs: &str) -> Vec<String> {

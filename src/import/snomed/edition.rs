@@ -369,11 +369,7 @@ impl Tables {
                 active: d.active,
                 module: d.module.to_string(),
                 effective_time: d.effective.clone(),
-                acceptability: memberships
-                    .iter()
-                    .map(|(refset, p)| format!("{refset}:{}", if *p { 'P' } else { 'A' }))
-                    .collect::<Vec<_>>()
-                    .join(" "),
+                acceptability: crate::model::snomed::format_acceptability(memberships),
             });
             if !d.active {
                 continue;
