@@ -1,5 +1,11 @@
 //! The `nomen` command line: `serve` and `import`, thin over the library.
 
+/// mimalloc instead of glibc's malloc: the request path allocates and frees many small
+/// objects, and audit events are allocated on a worker and freed on the audit thread,
+/// which glibc's per-thread arenas handle with lock traffic and repeated heap trimming.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::ExitCode;
