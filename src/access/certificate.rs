@@ -146,14 +146,18 @@ pub fn name_text(name: &X509NameRef) -> String {
         .join(", ")
 }
 
-/// An ASN.1 time as RFC 3339 (UTC).
-pub fn asn1_rfc3339(t: &Asn1TimeRef) -> String {
+/// An ASN.1 time as Unix seconds.
+pub fn asn1_unix(t: &Asn1TimeRef) -> i64 {
     let epoch = openssl::asn1::Asn1Time::from_unix(0).expect("epoch");
-    let seconds = epoch
+    epoch
         .diff(t)
         .map(|d| d.days as i64 * 86_400 + d.secs as i64)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+}
+
+/// An ASN.1 time as RFC 3339 (UTC).
+pub fn asn1_rfc3339(t: &Asn1TimeRef) -> String {
+    chrono::DateTime::from_timestamp(asn1_unix(t), 0)
         .unwrap_or_default()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
