@@ -4,7 +4,10 @@
 //! pairs, 1.3 million descriptions). One `INSERT` per row pays SQLite's statement step,
 //! reset and bytecode dispatch per row; one `INSERT ... VALUES (...), (...), ...` of
 //! [`ROWS_PER_STATEMENT`] rows pays it once per batch, which roughly halves the time
-//! spent outside the b-tree itself. The statements are prepared once and cached.
+//! spent outside the b-tree itself. The statements are prepared once and cached: the
+//! rows after the last full batch go in one at a time, so only two statements exist per
+//! table (a statement for every remainder size would be parsed afresh on each call, which
+//! for the audit trail's small batches cost more than the inserts).
 
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Statement};
@@ -38,30 +41,32 @@ pub fn insert_rows<T>(
     mut bind: impl FnMut(&T, &mut RowBinder<'_, '_>) -> rusqlite::Result<()>,
 ) -> rusqlite::Result<()> {
     let mut batch: Vec<T> = Vec::with_capacity(ROWS_PER_STATEMENT);
-    let mut flush = |batch: &mut Vec<T>| -> rusqlite::Result<()> {
-        if batch.is_empty() {
-            return Ok(());
+    let mut flush = |batch: &mut Vec<T>, size: usize| -> rusqlite::Result<()> {
+        let mut stmt = conn.prepare_cached(&batch_sql(insert, columns, size))?;
+        for chunk in batch.chunks(size) {
+            let mut binder = RowBinder {
+                stmt: &mut stmt,
+                next: 0,
+            };
+            for row in chunk {
+                bind(row, &mut binder)?;
+            }
+            debug_assert_eq!(binder.next, size * columns.len());
+            stmt.raw_execute()?;
         }
-        let mut stmt = conn.prepare_cached(&batch_sql(insert, columns, batch.len()))?;
-        let mut binder = RowBinder {
-            stmt: &mut stmt,
-            next: 0,
-        };
-        for row in batch.iter() {
-            bind(row, &mut binder)?;
-        }
-        debug_assert_eq!(binder.next, batch.len() * columns.len());
-        stmt.raw_execute()?;
         batch.clear();
         Ok(())
     };
     for row in rows {
         batch.push(row);
         if batch.len() == ROWS_PER_STATEMENT {
-            flush(&mut batch)?;
+            flush(&mut batch, ROWS_PER_STATEMENT)?;
         }
     }
-    flush(&mut batch)
+    if !batch.is_empty() {
+        flush(&mut batch, 1)?;
+    }
+    Ok(())
 }
 
 /// `INSERT INTO t (a, b) VALUES (?, ?), (?, ?), ...` for `rows` rows.
