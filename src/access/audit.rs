@@ -17,7 +17,9 @@ pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
 const BATCH: usize = 2_000;
 
 enum Message {
-    Event(Box<AuditEvent>),
+    /// An event, and when it happened (Unix milliseconds) if its `time` is still empty:
+    /// the writer formats the time, off the request path.
+    Event(Box<AuditEvent>, i64),
 }
 
 /// The handle requests record through. Cheap to clone.
@@ -53,12 +55,14 @@ impl Audit {
         })
     }
 
-    /// Queues an event; fills in the time if it is empty.
-    pub fn record(&self, mut event: AuditEvent) {
-        if event.time.is_empty() {
-            event.time = now();
-        }
-        if self.queue.send(Message::Event(Box::new(event))).is_err() {
+    /// Queues an event; its time is now if it has none.
+    pub fn record(&self, event: AuditEvent) {
+        let at = chrono::Utc::now().timestamp_millis();
+        if self
+            .queue
+            .send(Message::Event(Box::new(event), at))
+            .is_err()
+        {
             tracing::error!("audit event dropped: the audit writer has stopped");
         }
     }
@@ -89,6 +93,26 @@ pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// Formats event times as [`now`] does. A busy server records thousands of events a
+/// second, so the text up to the second is kept and only the milliseconds are written.
+#[derive(Default)]
+struct TimeFormat {
+    second: i64,
+    prefix: String,
+}
+
+impl TimeFormat {
+    fn format(&mut self, millis: i64) -> String {
+        let second = millis.div_euclid(1000);
+        if self.prefix.is_empty() || second != self.second {
+            let t = chrono::DateTime::from_timestamp(second, 0).unwrap_or_default();
+            self.prefix = t.format("%Y-%m-%dT%H:%M:%S").to_string();
+            self.second = second;
+        }
+        format!("{}.{:03}Z", self.prefix, millis.rem_euclid(1000))
+    }
+}
+
 /// The writer wakes every [`FLUSH_EVERY`], or at once when a flush is asked for, rather
 /// than on each event: a request's send then never has a sleeping thread to wake (no
 /// futex call on the request path), and a busy server writes a few large batches a second
@@ -96,6 +120,7 @@ pub fn now() -> String {
 /// is written.
 fn write_loop(mut sink: AuditSink, events: Receiver<Message>, flushes: Receiver<Sender<()>>) {
     let mut batch: Vec<AuditEvent> = Vec::new();
+    let mut times = TimeFormat::default();
     loop {
         let mut waiting: Vec<Sender<()>> = Vec::new();
         let mut stopping = false;
@@ -107,7 +132,10 @@ fn write_loop(mut sink: AuditSink, events: Receiver<Message>, flushes: Receiver<
         waiting.extend(flushes.try_iter());
         loop {
             match events.try_recv() {
-                Ok(Message::Event(e)) => {
+                Ok(Message::Event(mut e, at)) => {
+                    if e.time.is_empty() {
+                        e.time = times.format(at);
+                    }
                     batch.push(*e);
                     if batch.len() >= BATCH {
                         write(&mut sink, &mut batch);
@@ -149,5 +177,29 @@ fn write(sink: &mut AuditSink, batch: &mut Vec<AuditEvent>) {
     }
     for e in batch.drain(..) {
         tracing::error!(event = ?e, "audit event could not be stored");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_times_are_formatted_as_now_formats_them() {
+        let mut times = TimeFormat::default();
+        for millis in [
+            0,
+            999,
+            1_000,
+            1_764_620_884_458,
+            1_764_620_884_001,
+            1_764_620_885_000,
+        ] {
+            let expected = chrono::DateTime::from_timestamp_millis(millis)
+                .unwrap()
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            assert_eq!(times.format(millis), expected, "{millis}");
+        }
+        assert_eq!(now().len(), times.format(1_764_620_884_458).len());
     }
 }
