@@ -16,7 +16,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
 
 use super::negotiate;
-use super::observe::{operation_label, RequestId};
+use super::observe::{operation_label, Operation, RequestId};
 use super::AppState;
 use crate::access::{disclosure, Identity, PeerCertificate, Refusal};
 use crate::fhir::format;
@@ -145,7 +145,11 @@ pub async fn guard(
         .cloned()
         .expect("app state");
     let admin_path = path == "/admin" || path.starts_with("/admin/");
-    let operation = operation_label(&path);
+    let operation = req
+        .extensions()
+        .get::<Operation>()
+        .map(|o| o.0.clone())
+        .unwrap_or_else(|| operation_label(&path));
     // The identity, if one was established, is named in the audit of a refusal too.
     let mut known = Identity::default();
     let decided = identify(&req, &state, admin_path).and_then(|identity| {
@@ -185,13 +189,38 @@ pub async fn guard(
     Ok(gate(&state, &identity, operation, response))
 }
 
-/// The code systems and value sets a request names (`url`, `system`), for the audit.
+/// The code systems and value sets a request names (`url`, `system`, `source`,
+/// `target`), for the audit. Only those parameters' values are decoded: this runs on
+/// every audited request.
 fn target(req: &HttpRequest) -> Option<String> {
-    let named: Vec<String> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| matches!(k.as_ref(), "url" | "system" | "source" | "target"))
-        .map(|(_, v)| v.into_owned())
-        .collect();
-    (!named.is_empty()).then(|| named.join(" "))
+    let mut named = String::new();
+    for pair in req.query_string().split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let key = if key.contains(['%', '+']) {
+            decode_component(key)
+        } else {
+            key.into()
+        };
+        if matches!(key.as_ref(), "url" | "system" | "source" | "target") {
+            if !named.is_empty() {
+                named.push(' ');
+            }
+            named.push_str(&decode_component(value));
+        }
+    }
+    (!named.is_empty()).then_some(named)
+}
+
+/// A query component with `+` and percent escapes decoded (as `form_urlencoded` does).
+fn decode_component(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains(['%', '+']) {
+        return s.into();
+    }
+    let plus_decoded = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus_decoded)
+        .decode_utf8_lossy()
+        .into_owned()
+        .into()
 }
 
 /// Admin requests: reads and failures are audited here; successful writes are audited
@@ -254,9 +283,15 @@ fn gate(
     } else {
         let request_body = http.extensions().get::<RequestBody>().map(|b| b.0.clone());
         let query = http.query_string();
-        let decoded: String = form_urlencoded::parse(query.as_bytes())
-            .map(|(k, v)| format!("{k}={v}&"))
-            .collect();
+        // The decoded query, for URLs sent percent-encoded; most queries have nothing to
+        // decode, and then the raw query is scanned once.
+        let decoded: String = if query.contains(['%', '+']) {
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| format!("{k}={v}&"))
+                .collect()
+        } else {
+            String::new()
+        };
         disclosure::touched(
             &licensed,
             http.path(),

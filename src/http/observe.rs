@@ -28,6 +28,11 @@ pub const REQUEST_ID: &str = "x-request-id";
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
+/// The operation label of one request ([`operation_label`]), computed once by
+/// [`observe`] and kept in the request's extensions for the access middleware's audit.
+#[derive(Debug, Clone)]
+pub struct Operation(pub String);
+
 /// The server's metrics registry.
 pub struct Metrics {
     registry: Registry,
@@ -179,15 +184,23 @@ pub fn operation_label(path: &str) -> String {
             _ => "other".into(),
         };
     };
-    let segments: Vec<&str> = rest.split('/').collect();
+    // At most three segments matter; a fourth makes the path `other`.
+    let mut segments = rest.split('/');
+    let parts = [segments.next(), segments.next(), segments.next()];
+    if segments.next().is_some() {
+        return "other".into();
+    }
     let known_type = |t: &str| matches!(t, "CodeSystem" | "ValueSet" | "ConceptMap");
-    match segments.as_slice() {
-        ["metadata"] => "metadata".into(),
-        [op] if op.starts_with('$') && op.len() < 40 => clean(op),
-        [t] if known_type(t) => format!("{t}/search"),
-        [t, op] if known_type(t) && op.starts_with('$') => format!("{t}/{}", clean(op)),
-        [t, _] if known_type(t) => format!("{t}/read"),
-        [t, _, op] if known_type(t) && op.starts_with('$') => format!("{t}/{}", clean(op)),
+    match parts {
+        [Some("metadata"), None, None] => "metadata".into(),
+        [Some(op), None, None] if op.starts_with('$') && op.len() < 40 => clean(op).into(),
+        [Some(t), None, None] if known_type(t) => format!("{t}/search"),
+        [Some(t), Some(op), None] | [Some(t), Some(_), Some(op)]
+            if known_type(t) && op.starts_with('$') =>
+        {
+            format!("{t}/{}", clean(op))
+        }
+        [Some(t), Some(_), None] if known_type(t) => format!("{t}/read"),
         _ => "other".into(),
     }
 }
@@ -216,16 +229,16 @@ fn admin_label(path: &str) -> String {
     }
 }
 
-/// An operation name as a label: `$` and the name's letters, digits and hyphens, else
-/// `other` (so a hostile name cannot make new series).
-fn clean(op: &str) -> String {
+/// An operation name as a label: the name when it is one of ours, else `$unknown` (so a
+/// hostile name cannot make new series).
+fn clean(op: &str) -> &str {
     let known = crate::fhir::capability::OPERATIONS
         .iter()
         .any(|o| op.strip_prefix('$') == Some(o.name));
     if known {
-        op.to_string()
+        op
     } else {
-        "$unknown".into()
+        "$unknown"
     }
 }
 
@@ -262,7 +275,11 @@ pub async fn observe(
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
-    req.extensions_mut().insert(RequestId(id.clone()));
+    {
+        let mut extensions = req.extensions_mut();
+        extensions.insert(RequestId(id.clone()));
+        extensions.insert(Operation(operation.clone()));
+    }
     let mut res = next.call(req).await?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         res.headers_mut()
