@@ -99,6 +99,7 @@ fn value_set_operations(c: &mut Criterion) {
         date: None,
         designations: Vec::new(),
         supplements: Vec::new(),
+        exclude_nested: None,
     };
     let paged = expand_req(None);
     c.bench_function("core/expand-1302-codes-count10", |b| {

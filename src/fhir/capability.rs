@@ -261,7 +261,7 @@ pub fn terminology_capabilities(base: &str, catalog: &Catalog) -> Value {
         "implementation": {"description": "Nomen FHIR R4 terminology server", "url": base},
         "codeSystem": systems,
         "expansion": {
-            "hierarchical": false,
+            "hierarchical": true,
             "paging": true,
             "parameter": EXPANSION_PARAMETERS
                 .iter()

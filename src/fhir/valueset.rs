@@ -92,6 +92,7 @@ pub fn expand_request(
             .or(accept_language.map(str::to_owned)),
         limit,
         exclude_not_for_ui: input.boolean("excludeNotForUI")?.unwrap_or(false),
+        exclude_nested: input.boolean("excludeNested")?,
         date: input.string("date")?,
         designations: input.strings("designation")?,
         supplements: input.strings("useSupplement")?,
@@ -127,6 +128,33 @@ const ECHOED: &[&str] = &[
 /// R5's `ValueSet.expansion.property`, carried in R4 by the cross-version extension.
 pub const EXPANSION_PROPERTY: &str =
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property";
+
+/// Puts each entry in the `contains` of its parent (an earlier entry), keeping order:
+/// entries are moved from the last to the first, each to the front of its parent's list.
+fn nest(entries: Vec<Value>, parents: impl Iterator<Item = Option<usize>>) -> Vec<Value> {
+    let parents: Vec<Option<usize>> = parents.collect();
+    if parents.iter().all(Option::is_none) {
+        return entries;
+    }
+    let mut slots: Vec<Option<Value>> = entries.into_iter().map(Some).collect();
+    for index in (0..slots.len()).rev() {
+        let Some(parent) = parents.get(index).copied().flatten().filter(|p| *p < index) else {
+            continue;
+        };
+        let Some(entry) = slots[index].take() else {
+            continue;
+        };
+        if let Some(Value::Object(p)) = slots[parent].as_mut() {
+            match p.get_mut("contains") {
+                Some(Value::Array(children)) => children.insert(0, entry),
+                _ => {
+                    p.insert("contains".into(), Value::Array(vec![entry]));
+                }
+            }
+        }
+    }
+    slots.into_iter().flatten().collect()
+}
 
 /// R5's `ValueSet.expansion.contains.property`, carried in R4 by the cross-version
 /// extension.
@@ -348,6 +376,7 @@ pub fn expansion_resource(
     if !extensions.is_empty() {
         expansion["extension"] = Value::Array(extensions);
     }
+    let contains = nest(contains, e.items.iter().map(|i| i.parent));
     if !contains.is_empty() {
         expansion["contains"] = Value::Array(contains);
     }

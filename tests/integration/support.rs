@@ -229,14 +229,15 @@ pub fn lookup_properties(parameters: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The codes of an expansion's `contains`, in order.
+/// The codes of an expansion's `contains`, nested entries included, depth first.
 pub fn expansion_codes(expansion: &Value) -> Vec<String> {
-    expansion["expansion"]["contains"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|c| c["code"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    fn walk(contains: &Value, out: &mut Vec<String>) {
+        for c in contains.as_array().into_iter().flatten() {
+            out.push(c["code"].as_str().unwrap().to_string());
+            walk(&c["contains"], out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&expansion["expansion"]["contains"], &mut out);
+    out
 }

@@ -761,3 +761,49 @@ fn validate_code_as_of_a_date() {
         true
     );
 }
+
+/// A value set that is one code system's tree comes back nested, as tx.fhir.org returns
+/// it (and the HL7 suite expects); `excludeNested=true` and paging give a flat list, and
+/// a polyhierarchy (cardiac-tissue under heart and tissue) is never nested.
+#[test]
+fn tree_expansions_nest_unless_asked_flat_or_paged() {
+    let all = "http://nomen.test/ValueSet/body-all";
+    let version = format!("{BODY}|1.0.0");
+    let top = |vs: &Value| -> Vec<String> {
+        vs["expansion"]["contains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Version 1.0.0 is a tree: heart under body.
+    let nested = expand(&[("url", all), ("system-version", &version)]).json();
+    assert_eq!(top(&nested), vec!["body"]);
+    assert_eq!(
+        nested["expansion"]["contains"][0]["contains"][0]["code"],
+        "heart"
+    );
+    assert_eq!(nested["expansion"]["total"], 2, "total counts every code");
+
+    for flat in [
+        vec![
+            ("url", all),
+            ("system-version", &version),
+            ("excludeNested", "true"),
+        ],
+        vec![("url", all), ("system-version", &version), ("count", "10")],
+    ] {
+        let vs = expand(&flat).json();
+        assert_eq!(top(&vs), vec!["body", "heart"], "{flat:?}: {vs}");
+    }
+
+    // The current version has concepts under two parents: flat, every code at the top.
+    let poly = expand(&[("url", all)]).json();
+    assert_eq!(
+        top(&poly).len() as u64,
+        poly["expansion"]["total"].as_u64().unwrap()
+    );
+    assert!(top(&poly).contains(&"cardiac-tissue".to_string()));
+}

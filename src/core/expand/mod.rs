@@ -56,6 +56,66 @@ pub struct ExpandRequest {
     pub designations: Vec<String>,
     /// Code system supplements to apply (`useSupplement`).
     pub supplements: Vec<String>,
+    /// `excludeNested`: `Some(true)` asks for a flat list; otherwise a value set that is
+    /// one code system's hierarchy is returned nested (see [`nests`]).
+    pub exclude_nested: Option<bool>,
+}
+
+/// Whether an expansion is returned nested by its code system's hierarchy (as
+/// tx.fhir.org does, and the HL7 terminology test suite expects): unless the client asks
+/// for a flat list (`excludeNested=true`), a value set that is one code system's
+/// hierarchy, the whole code system without a text search or one `is-a` subtree, comes
+/// back as that hierarchy. Value sets that list, import or exclude codes, or combine
+/// several includes, stay flat: their codes are a selection, not a hierarchy. SNOMED CT
+/// is a polyhierarchy (a concept under several parents) and always stays flat; so does
+/// any page asked for with `count` or `offset`, since a page of a tree is not a tree.
+fn nests(vs: &ValueSetDef, req: &ExpandRequest, systems: &[Arc<CodeSystemMeta>]) -> bool {
+    // Paging (`count`, `offset`) is checked per page: a selection serves every page.
+    if req.exclude_nested == Some(true) {
+        return false;
+    }
+    let Some(compose) = vs.compose.as_ref() else {
+        return false;
+    };
+    let [include] = compose.include.as_slice() else {
+        return false;
+    };
+    let whole = include.filters.is_empty() && req.filter.is_none();
+    let subtree = matches!(include.filters.as_slice(), [f] if f.op == "is-a");
+    compose.exclude.is_empty()
+        && include.concepts.is_empty()
+        && include.value_sets.is_empty()
+        && (whole || subtree)
+        && systems.iter().all(|cs| cs.url != super::SNOMED_CT)
+}
+
+/// For each item, the index of its nearest ancestor among the earlier items, or `None`
+/// (a top-level entry). A concept with several parents makes the whole page flat: a
+/// polyhierarchy is not a tree.
+fn nest_items(snap: &Snapshot, ids: &[i64]) -> CoreResult<Vec<Option<usize>>> {
+    let position: HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let mut parents = Vec::with_capacity(ids.len());
+    for (index, id) in ids.iter().enumerate() {
+        let mut current = *id;
+        let mut found = None;
+        // Walk up through ancestors the expansion leaves out (inactive ones, say).
+        for _ in 0..64 {
+            let up = snap.txn.parents(current)?;
+            match up.as_slice() {
+                [] => break,
+                [p] => match position.get(&p.id) {
+                    Some(&at) if at < index => {
+                        found = Some(at);
+                        break;
+                    }
+                    _ => current = p.id,
+                },
+                _ => return Ok(vec![None; ids.len()]),
+            }
+        }
+        parents.push(found);
+    }
+    Ok(parents)
 }
 
 /// The `$expand` (and `$validate-code`) parameters that steer code system versions, each
@@ -144,6 +204,9 @@ pub struct ExpansionItem {
     pub properties: Vec<PropertyValue>,
     /// Extensions the value set lists on the concept.
     pub extensions: Vec<serde_json::Value>,
+    /// In a nested expansion, the index (in `items`) of the nearest ancestor that the
+    /// expansion also contains: this item goes in that item's `contains`.
+    pub parent: Option<usize>,
 }
 
 /// The answer of `$expand`.
@@ -761,6 +824,9 @@ pub struct Selection {
     listed_designations: HashMap<i64, Vec<serde_json::Value>>,
     supplements: super::Supplements,
     versions_matched: bool,
+    /// Whether the page may be nested by the code system's hierarchy ([`nests`]); an
+    /// unpaged page only.
+    hierarchical: bool,
 }
 
 /// Cached selections, keyed by everything that decides them (every [`ExpandRequest`]
@@ -872,7 +938,9 @@ fn select(snap: &Snapshot, req: &ExpandRequest) -> CoreResult<Selection> {
         }
     }
     distinct_systems.sort_by_key(|cs| cs.id);
+    let hierarchical = nests(&vs, req, &distinct_systems);
     Ok(Selection {
+        hierarchical,
         value_set: vs,
         order: members.order,
         systems: members.systems,
@@ -913,6 +981,7 @@ fn render_page(
         .with_tx("too-costly", "", "VALUESET_TOO_COSTLY"));
     }
     let mut items = Vec::new();
+    let mut item_ids: Vec<i64> = Vec::new();
     let mut property_uris: Vec<(String, String)> = Vec::new();
     for id in members.order.iter().skip(req.offset).take(wanted) {
         let cs = &members.systems[id];
@@ -957,6 +1026,7 @@ fn render_page(
         // Requested properties, and always the display properties (label, order,
         // weight) from the code system and its supplements in force.
         let supplements = &selection.supplements;
+        let inactive = c.inactive;
         let mut stored = snap.txn.properties(c.id)?;
         stored.extend(supplements.properties(snap, cs, &c.code)?);
         let properties: Vec<PropertyValue> = stored
@@ -965,8 +1035,9 @@ fn render_page(
                 req.properties.iter().any(|w| w == "*" || w == &p.code)
                     || (super::supplements::DISPLAY_PROPERTIES.contains(&p.code.as_str())
                         && cs.property(&p.code).is_none())
-                    // A deprecated concept always says so.
-                    || (p.code == "status" && p.value.lexical() == "deprecated")
+                    // A deprecated concept always says so, and so does an inactive one
+                    // with a status (`retired`, say), as tx.fhir.org's expansions do.
+                    || (p.code == "status" && (p.value.lexical() == "deprecated" || inactive))
             })
             .collect();
         let mut designations = designations;
@@ -1061,7 +1132,9 @@ fn render_page(
                 properties.push(value);
             }
         }
+        item_ids.push(c.id);
         items.push(ExpansionItem {
+            parent: None,
             extensions,
             properties,
             system: cs.url.clone(),
@@ -1108,6 +1181,11 @@ fn render_page(
                 Vec::new()
             },
         });
+    }
+    if selection.hierarchical && req.count.is_none() && req.offset == 0 {
+        for (item, parent) in items.iter_mut().zip(nest_items(snap, &item_ids)?) {
+            item.parent = parent;
+        }
     }
     Ok(Expansion {
         value_set: vs.clone(),
