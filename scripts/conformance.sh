@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the HL7 terminology ecosystem test suite (tests/tx-ecosystem) against a freshly
-# started Nomen on loopback. Mode `general` (with `flat`: Nomen's expansions are flat) is
+# started Nomen on loopback. Mode `general` (the suite's default, hierarchical responses) is
 # gated by tests/tx-ecosystem-known-failures.txt: a failure outside the list, or a listed
 # test that passes, fails the run. Mode `tx.fhir.org` is reported, not gated.
 #   scripts/conformance.sh            run and gate
@@ -24,12 +24,12 @@ done
 base="http://127.0.0.1:$port/fhir"
 known=tests/tx-ecosystem-known-failures.txt
 if [ "${1:-}" = "--record" ]; then
-  "$profile_dir/nomen-txtests" --server "$base" --modes general,flat --record-failures "$known"
+  "$profile_dir/nomen-txtests" --server "$base" --modes general --record-failures "$known"
   exit 0
 fi
 echo "== HL7 terminology ecosystem tests, mode general (gated)"
 status=0
-"$profile_dir/nomen-txtests" --server "$base" --modes general,flat --known-failures "$known" || status=$?
+"$profile_dir/nomen-txtests" --server "$base" --modes general --known-failures "$known" || status=$?
 echo "== mode tx.fhir.org (reported, not gated)"
-"$profile_dir/nomen-txtests" --server "$base" --modes tx.fhir.org,flat | tail -n 40 || true
+"$profile_dir/nomen-txtests" --server "$base" --modes tx.fhir.org | tail -n 40 || true
 exit $status
