@@ -1109,3 +1109,37 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A SNOMED CT property filter whose value cannot be what the property holds is a 400
+/// `invalid` that says what was expected, not an empty expansion.
+#[test]
+fn bad_snomed_property_filter_values_are_refused_with_what_was_expected() {
+    let v = int_version();
+    for (property, value, expected) in [
+        ("effectiveTime", "2025", "date (YYYYMMDD)"),
+        ("moduleId", "core", "concept id"),
+        ("sufficientlyDefined", "maybe", "true or false"),
+        ("363698007", "lung", "concept id"),
+    ] {
+        let vs = json!({
+            "resourceType": "ValueSet",
+            "status": "active",
+            "compose": {"include": [{"system": SCT, "version": v, "filter": [
+                {"property": property, "op": "=", "value": value}
+            ]}]}
+        });
+        let reply = post(
+            &format!("{}/ValueSet/$expand", server().base),
+            "application/fhir+json",
+            &parameters(&[("valueSet", "resource", vs)]),
+            &[],
+        );
+        assert_eq!(reply.status, 400, "{property} = {value}: {}", reply.body);
+        assert_eq!(reply.issue_code(), "invalid", "{property}: {}", reply.body);
+        assert!(
+            reply.body.contains(expected),
+            "{property} = {value}: {}",
+            reply.body
+        );
+    }
+}
