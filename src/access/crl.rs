@@ -132,7 +132,7 @@ impl CrlStore {
             for (entry, result) in entries.iter_mut().zip(loaded) {
                 match result {
                     Ok(crl) => {
-                        entry.next_update = crl.next_update().map(super::certificate::asn1_unix);
+                        entry.next_update = next_update(&crl);
                         entry.crl = Some(crl);
                         entry.fetched = Some(now());
                         entry.error = None;
@@ -159,7 +159,7 @@ impl CrlStore {
         self.read()
             .iter()
             .map(|e| {
-                let fresh = e.crl.as_ref().is_some_and(unexpired);
+                let fresh = e.fresh();
                 CrlStatus {
                     ca: e.ca_name.clone(),
                     source: e.source.describe(),
@@ -189,9 +189,7 @@ impl CrlStore {
 
     /// Whether every CRL is loaded and unexpired.
     pub fn all_fresh(&self) -> bool {
-        self.read()
-            .iter()
-            .all(|e| e.crl.as_ref().is_some_and(unexpired))
+        self.read().iter().all(Entry::fresh)
     }
 
     /// The revocation status of `cert` per its issuer's CRL. A CA without a configured
@@ -216,8 +214,7 @@ impl CrlStore {
                     .unwrap_or_default()
             ));
         };
-        let now = chrono::Utc::now().timestamp();
-        if entry.next_update.is_some_and(|next| next <= now) {
+        if !unexpired(entry.next_update) {
             return Revocation::Unknown(format!("the CRL of {} has expired", entry.ca_name));
         }
         match crl.get_by_cert(cert) {
@@ -231,9 +228,21 @@ impl CrlStore {
     }
 }
 
-fn unexpired(crl: &X509Crl) -> bool {
-    let now = openssl::asn1::Asn1Time::days_from_now(0).expect("current time");
-    crl.next_update().is_none_or(|next| next > now)
+/// A CRL's `nextUpdate` as Unix seconds (none: the CRL never expires).
+fn next_update(crl: &X509Crl) -> Option<i64> {
+    crl.next_update().map(super::certificate::asn1_unix)
+}
+
+/// Whether a CRL with this `nextUpdate` is still in force now.
+fn unexpired(next_update: Option<i64>) -> bool {
+    next_update.is_none_or(|next| next > chrono::Utc::now().timestamp())
+}
+
+impl Entry {
+    /// A CRL is loaded and unexpired.
+    fn fresh(&self) -> bool {
+        self.crl.is_some() && unexpired(self.next_update)
+    }
 }
 
 fn now() -> String {
@@ -258,7 +267,7 @@ fn load(source: &CrlSource, ca: &X509) -> Result<X509Crl, String> {
             source.describe()
         ));
     }
-    if !unexpired(&crl) {
+    if !unexpired(next_update(&crl)) {
         return Err(format!("the CRL from {} has expired", source.describe()));
     }
     Ok(crl)

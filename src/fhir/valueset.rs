@@ -129,31 +129,29 @@ const ECHOED: &[&str] = &[
 pub const EXPANSION_PROPERTY: &str =
     "http://hl7.org/fhir/5.0/StructureDefinition/extension-ValueSet.expansion.property";
 
-/// Puts each entry in the `contains` of its parent (an earlier entry), keeping order:
-/// entries are moved from the last to the first, each to the front of its parent's list.
+/// Puts each entry in the `contains` of its parent (an earlier entry), keeping order.
+/// Entries are taken from the last to the first, so each one's children are complete
+/// when it is reached: one pass, whatever the width of the tree.
 fn nest(entries: Vec<Value>, parents: impl Iterator<Item = Option<usize>>) -> Vec<Value> {
     let parents: Vec<Option<usize>> = parents.collect();
     if parents.iter().all(Option::is_none) {
         return entries;
     }
-    let mut slots: Vec<Option<Value>> = entries.into_iter().map(Some).collect();
-    for index in (0..slots.len()).rev() {
-        let Some(parent) = parents.get(index).copied().flatten().filter(|p| *p < index) else {
-            continue;
-        };
-        let Some(entry) = slots[index].take() else {
-            continue;
-        };
-        if let Some(Value::Object(p)) = slots[parent].as_mut() {
-            match p.get_mut("contains") {
-                Some(Value::Array(children)) => children.insert(0, entry),
-                _ => {
-                    p.insert("contains".into(), Value::Array(vec![entry]));
-                }
-            }
+    let mut children: Vec<Vec<Value>> = vec![Vec::new(); entries.len()];
+    let mut top = Vec::new();
+    for (index, mut entry) in entries.into_iter().enumerate().rev() {
+        let mut own = std::mem::take(&mut children[index]);
+        if !own.is_empty() {
+            own.reverse();
+            entry["contains"] = Value::Array(own);
+        }
+        match parents.get(index).copied().flatten() {
+            Some(parent) if parent < index => children[parent].push(entry),
+            _ => top.push(entry),
         }
     }
-    slots.into_iter().flatten().collect()
+    top.reverse();
+    top
 }
 
 /// R5's `ValueSet.expansion.contains.property`, carried in R4 by the cross-version
@@ -404,4 +402,29 @@ pub fn expansion_resource(
     }
     out["expansion"] = expansion;
     out
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    #[test]
+    fn entries_go_under_their_parents_in_order() {
+        let entries: Vec<Value> = ["a", "a1", "a1x", "a2", "b"]
+            .iter()
+            .map(|c| json!({"code": c}))
+            .collect();
+        let parents = [None, Some(0), Some(1), Some(0), None];
+        let nested = nest(entries, parents.into_iter());
+        assert_eq!(
+            Value::Array(nested),
+            json!([
+                {"code": "a", "contains": [
+                    {"code": "a1", "contains": [{"code": "a1x"}]},
+                    {"code": "a2"}
+                ]},
+                {"code": "b"}
+            ])
+        );
+    }
 }

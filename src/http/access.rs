@@ -195,32 +195,22 @@ pub async fn guard(
 fn target(req: &HttpRequest) -> Option<String> {
     let mut named = String::new();
     for pair in req.query_string().split('&') {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let key = if key.contains(['%', '+']) {
-            decode_component(key)
-        } else {
-            key.into()
-        };
-        if matches!(key.as_ref(), "url" | "system" | "source" | "target") {
-            if !named.is_empty() {
-                named.push(' ');
+        let raw_key = pair.split_once('=').map_or(pair, |(k, _)| k);
+        // Keys are plain names; only an escaped one, or a kept parameter, is decoded.
+        let escaped = raw_key.contains(['%', '+']);
+        if !escaped && !matches!(raw_key, "url" | "system" | "source" | "target") {
+            continue;
+        }
+        if let Some((key, value)) = form_urlencoded::parse(pair.as_bytes()).next() {
+            if matches!(key.as_ref(), "url" | "system" | "source" | "target") {
+                if !named.is_empty() {
+                    named.push(' ');
+                }
+                named.push_str(&value);
             }
-            named.push_str(&decode_component(value));
         }
     }
     (!named.is_empty()).then_some(named)
-}
-
-/// A query component with `+` and percent escapes decoded (as `form_urlencoded` does).
-fn decode_component(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.contains(['%', '+']) {
-        return s.into();
-    }
-    let plus_decoded = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus_decoded)
-        .decode_utf8_lossy()
-        .into_owned()
-        .into()
 }
 
 /// Admin requests: reads and failures are audited here; successful writes are audited
@@ -336,4 +326,24 @@ fn gate(
     e.status = Some(status);
     state.access.audit.record(e);
     ServiceResponse::new(http, head.set_body(BoxBody::new(bytes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_audit_target_keeps_the_named_systems_decoded() {
+        let req = actix_web::test::TestRequest::with_uri(
+            "/fhir/ConceptMap/$translate?code=a%20b&url=http%3A%2F%2Fx.org%2Fcm&system=http://s.org&source=v+1&%74arget=t",
+        )
+        .to_http_request();
+        assert_eq!(
+            target(&req).as_deref(),
+            Some("http://x.org/cm http://s.org v 1 t")
+        );
+        let none = actix_web::test::TestRequest::with_uri("/fhir/metadata?mode=terminology")
+            .to_http_request();
+        assert_eq!(target(&none), None);
+    }
 }
