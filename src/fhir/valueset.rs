@@ -20,7 +20,10 @@ fn value_set_source(
                 "The parameter 'valueSet' must hold a ValueSet",
             ));
         }
-        ValueSetSource::Inline(Box::new(crate::import::valueset::definition(resource)))
+        let mut definition = crate::import::valueset::definition(resource);
+        definition.origin =
+            crate::model::DefinitionOrigin::Inline(std::sync::Arc::new(resource.clone()));
+        ValueSetSource::Inline(Box::new(definition))
     } else if let Some((url, version)) = instance {
         ValueSetSource::Canonical { url, version }
     } else if let Some(url) = input.string("url")? {
@@ -124,6 +127,9 @@ const ECHOED: &[&str] = &[
     "includeDesignations",
     "offset",
 ];
+
+/// The extension by which a value set names a code system supplement it needs.
+const SUPPLEMENT_EXTENSION: &str = "http://hl7.org/fhir/StructureDefinition/valueset-supplement";
 
 /// R5's `ValueSet.expansion.property`, carried in R4 by the cross-version extension.
 pub const EXPANSION_PROPERTY: &str =
@@ -400,8 +406,32 @@ pub fn expansion_resource(
     if vs.envelope.is_empty() && out.get("status").is_none() {
         out["status"] = json!("active");
     }
+    if let (Some(definition), Some(out)) = (&e.definition, out.as_object_mut()) {
+        for (k, v) in definition_elements(definition) {
+            out.entry(k).or_insert(v);
+        }
+    }
     out["expansion"] = expansion;
     out
+}
+
+/// The elements of a ValueSet resource that make up its definition, for an expansion
+/// asked to include it: everything but the resource's metadata, narrative and any
+/// expansion it carried. The supplements the expansion applied come first among the
+/// extensions, as tx.fhir.org lists them.
+fn definition_elements(resource: &Value) -> Map<String, Value> {
+    let mut elements: Map<String, Value> = resource
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| !matches!(k.as_str(), "resourceType" | "meta" | "text" | "expansion"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(Value::Array(extensions)) = elements.get_mut("extension") {
+        // A stable sort: the order within each group is the resource's.
+        extensions.sort_by_key(|e| e["url"] != SUPPLEMENT_EXTENSION);
+    }
+    elements
 }
 
 #[cfg(test)]

@@ -72,6 +72,7 @@ pub fn definition(resource: &Value) -> ValueSetDef {
             include: array_field(c, "include").iter().map(concept_set).collect(),
             exclude: array_field(c, "exclude").iter().map(concept_set).collect(),
         }),
+        origin: Default::default(),
     }
 }
 

@@ -17,4 +17,4 @@ pub use load::{
     CanonicalHeader, CodeSystemLoad, ConceptLoad, ConceptMapLoad, MapElement, RequestResource,
     UnmappedRule, ValueSetLoad,
 };
-pub use valueset::{Compose, ConceptSet, FilterDef, ListedConcept, ValueSetDef};
+pub use valueset::{Compose, ConceptSet, DefinitionOrigin, FilterDef, ListedConcept, ValueSetDef};

@@ -29,6 +29,23 @@ pub struct ValueSetDef {
     /// Code system supplements the value set requires (`valueset-supplement`).
     #[serde(default)]
     pub supplements: Vec<String>,
+    /// Where the definition was read from, so that an expansion asked to include the
+    /// definition (`includeDefinition`) can repeat the resource as it was given. Known
+    /// only while a request runs: it is not stored with the definition.
+    #[serde(skip)]
+    pub origin: DefinitionOrigin,
+}
+
+/// The resource a [`ValueSetDef`] was read from.
+#[derive(Debug, Clone, Default)]
+pub enum DefinitionOrigin {
+    /// Built by the server (an implicit value set) or contained in another one.
+    #[default]
+    Derived,
+    /// The `value_set` row with this id, whose `resource` is the stored ValueSet.
+    Stored(i64),
+    /// Sent with the request (the `valueSet` parameter).
+    Inline(std::sync::Arc<serde_json::Value>),
 }
 
 impl ValueSetDef {

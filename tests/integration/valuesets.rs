@@ -807,3 +807,147 @@ fn tree_expansions_nest_unless_asked_flat_or_paged() {
     );
     assert!(top(&poly).contains(&"cardiac-tissue".to_string()));
 }
+
+/// `includeDefinition=true` repeats the value set's definition (compose, extensions,
+/// publisher...) with the expansion, the supplements it names first among the
+/// extensions; without it the expansion carries only the value set's identity.
+#[test]
+fn include_definition_repeats_the_definition_with_the_expansion() {
+    let s = fixtures();
+    let vs = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/defined",
+        "version": "3", "status": "active", "publisher": "Nomen tests",
+        "description": "Two organs",
+        "extension": [
+            {"url": "http://nomen.test/StructureDefinition/note", "valueString": "kept"},
+            {"url": "http://hl7.org/fhir/StructureDefinition/valueset-supplement",
+             "valueCanonical": "http://nomen.test/CodeSystem/no-such-supplement"}
+        ],
+        "compose": {"include": [{"system": BODY, "concept": [{"code": "lung"}, {"code": "kidney"}]}]}});
+    let ask = |include_definition: bool| {
+        let mut vs = vs.clone();
+        // The supplement is not loaded: without the extension the expansion succeeds.
+        vs["extension"].as_array_mut().unwrap().pop();
+        let body = parameters(&[
+            ("valueSet", "resource", vs),
+            (
+                "includeDefinition",
+                "valueBoolean",
+                json!(include_definition),
+            ),
+        ]);
+        post(
+            &format!("{}/ValueSet/$expand", s.base),
+            "application/fhir+json",
+            &body,
+            &[],
+        )
+    };
+    let r = ask(true);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(v["publisher"], "Nomen tests");
+    assert_eq!(v["description"], "Two organs");
+    assert_eq!(v["compose"]["include"][0]["concept"][1]["code"], "kidney");
+    assert_eq!(v["extension"][0]["valueString"], "kept");
+    assert_eq!(codes(&v), vec!["lung", "kidney"]);
+    let v = ask(false).json();
+    for absent in ["publisher", "description", "compose", "extension"] {
+        assert!(v.get(absent).is_none(), "{absent}: {v}");
+    }
+    assert_eq!(v["url"], "http://nomen.test/ValueSet/defined");
+
+    // The stored value set's definition, by url; a supplement extension comes first.
+    let mut stored = vs.clone();
+    stored["extension"][1]["valueCanonical"] =
+        json!("http://nomen.test/CodeSystem/body-supplement");
+    let supplement = json!({"resourceType": "CodeSystem", "url": "http://nomen.test/CodeSystem/body-supplement",
+        "version": "1", "status": "active", "content": "supplement", "supplements": BODY,
+        "concept": [{"code": "lung", "designation": [{"language": "de", "value": "Lunge"}]}]});
+    let body = parameters(&[
+        (
+            "url",
+            "valueUri",
+            json!("http://nomen.test/ValueSet/defined"),
+        ),
+        ("includeDefinition", "valueBoolean", json!(true)),
+        ("tx-resource", "resource", stored),
+        ("tx-resource", "resource", supplement),
+    ]);
+    let r = post(
+        &format!("{}/ValueSet/$expand", s.base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let v = r.json();
+    assert_eq!(
+        v["extension"][0]["url"], "http://hl7.org/fhir/StructureDefinition/valueset-supplement",
+        "{v}"
+    );
+    assert_eq!(v["extension"][1]["valueString"], "kept");
+}
+
+/// `versionsMatch` (a value set's expansion parameter) makes a code one member whatever
+/// version of its code system it comes from: it keeps its first place and takes the
+/// latest version that has it. Without it each version's code is a member of its own.
+#[test]
+fn versions_match_merges_a_code_across_code_system_versions() {
+    let s = fixtures();
+    let cs = |version: &str, codes: &[&str]| {
+        let concept: Vec<Value> = codes
+            .iter()
+            .map(|c| json!({"code": c, "display": format!("{c} in {version}")}))
+            .collect();
+        json!({"resourceType": "CodeSystem", "url": "http://nomen.test/CodeSystem/versioned",
+            "version": version, "status": "active", "content": "complete", "concept": concept})
+    };
+    let vs = |merged: bool| {
+        let mut vs = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/both", "status": "active",
+            "compose": {"include": [
+                {"system": "http://nomen.test/CodeSystem/versioned", "version": "1"},
+                {"system": "http://nomen.test/CodeSystem/versioned", "version": "2"}]}});
+        if merged {
+            vs["compose"]["extension"] = json!([{"url": "http://hl7.org/fhir/StructureDefinition/valueset-expansion-parameter",
+                "extension": [{"url": "name", "valueCode": "versionsMatch"}, {"url": "value", "valueString": "true"}]}]);
+        }
+        vs
+    };
+    let expand = |merged: bool| {
+        let body = parameters(&[
+            ("valueSet", "resource", vs(merged)),
+            ("tx-resource", "resource", cs("1", &["a", "b"])),
+            ("tx-resource", "resource", cs("2", &["a", "c"])),
+        ]);
+        let r = post(
+            &format!("{}/ValueSet/$expand", s.base),
+            "application/fhir+json",
+            &body,
+            &[],
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        r.json()
+    };
+    let entries = |v: &Value| -> Vec<(String, String, String)> {
+        v["expansion"]["contains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["code"].as_str().unwrap().to_string(),
+                    c["version"].as_str().unwrap_or_default().to_string(),
+                    c["display"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let merged = expand(true);
+    assert_eq!(merged["expansion"]["total"], 3, "{merged}");
+    let e = entries(&merged);
+    assert_eq!(e[0], ("a".into(), "2".into(), "a in 2".into()));
+    assert_eq!(e[1].0, "b");
+    assert_eq!(e[1].1, "1");
+    assert_eq!(e[2].0, "c");
+    assert_eq!(expand(false)["expansion"]["total"], 4);
+}

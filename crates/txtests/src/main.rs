@@ -347,7 +347,7 @@ fn report(
     println!("{passed} passed, {failed} failed");
     if let Some(path) = &args.record_failures {
         let mut text = String::from(
-            "# Tests of the HL7 terminology ecosystem suite Nomen does not pass yet, one\n# `suite/test` per line. CI fails when a test outside this list fails, or a listed\n# test passes: regenerate with scripts/conformance.sh --record.\n",
+            "# Tests of the HL7 terminology ecosystem suite Nomen does not pass, one `suite/test`\n# per line; README.md (Conformance) says why for each. CI fails when a test outside\n# this list fails, or a listed test passes: regenerate with scripts/conformance.sh --record.\n",
         );
         for o in outcomes.iter().filter(|o| o.failure.is_some()) {
             text.push_str(&format!("{}/{}\n", o.suite, o.test));

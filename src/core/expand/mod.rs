@@ -11,7 +11,9 @@ use std::sync::Arc;
 use super::catalog::{compare_versions, split_canonical, Unresolved};
 use super::error::{CoreError, CoreResult, ErrorKind};
 use super::Snapshot;
-use crate::model::{CodeSystemMeta, Compose, ConceptSet, Designation, PropertyValue, ValueSetDef};
+use crate::model::{
+    CodeSystemMeta, Compose, ConceptSet, DefinitionOrigin, Designation, PropertyValue, ValueSetDef,
+};
 
 pub use filter::filter_ids;
 pub use membership::{validate_in_value_set, ValueSetValidateRequest};
@@ -213,6 +215,9 @@ pub struct ExpansionItem {
 #[derive(Debug, Clone)]
 pub struct Expansion {
     pub value_set: ValueSetDef,
+    /// The value set resource as given, when the request asked for the definition to be
+    /// included (`includeDefinition`) and the value set has one.
+    pub definition: Option<Arc<serde_json::Value>>,
     pub total: usize,
     pub offset: usize,
     /// `system|version` of every code system the expansion drew from.
@@ -490,11 +495,13 @@ impl<'s> Engine<'s> {
                 .with_tx("not-found", "not-found", "Unable_to_resolve_value_Set_")
             });
         };
-        self.snap.txn.value_set_definition(*id)?.ok_or_else(|| {
+        let mut definition = self.snap.txn.value_set_definition(*id)?.ok_or_else(|| {
             CoreError::not_found(format!(
                 "The value set '{canonical}' has no stored definition"
             ))
-        })
+        })?;
+        definition.origin = DefinitionOrigin::Stored(*id);
+        Ok(definition)
     }
 
     /// The implicit value sets: all codes of a code system (`{system}?fhir_vs`, or the
@@ -631,6 +638,9 @@ impl<'s> Engine<'s> {
             }
         }
         let versions_match = vs.parameter("versionsMatch");
+        if versions_match.as_deref() == Some("true") {
+            self.merge_versions(&mut members)?;
+        }
         for set in &compose.exclude {
             let excluded_set = self.concept_set(set)?;
             // An exclude naming a version of a system the value set does not include
@@ -689,6 +699,38 @@ impl<'s> Engine<'s> {
         self.stack.pop();
         self.as_of = outer_date;
         Ok(members)
+    }
+
+    /// `versionsMatch`: the value set treats a code as one member whatever version of its
+    /// code system it came from. Each code keeps the place of its first occurrence and
+    /// takes the latest version that has it.
+    fn merge_versions(&self, members: &mut Members) -> CoreResult<()> {
+        let mut first: HashMap<(String, String), usize> = HashMap::new();
+        let mut order: Vec<i64> = Vec::with_capacity(members.order.len());
+        for id in &members.order {
+            let Some(concept) = self.snap.txn.concept_by_id(*id)? else {
+                continue;
+            };
+            let cs = &members.systems[id];
+            match first.entry((cs.url.clone(), concept.code)) {
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(order.len());
+                    order.push(*id);
+                }
+                std::collections::hash_map::Entry::Occupied(slot) => {
+                    let kept = &mut order[*slot.get()];
+                    let newer = compare_versions(&cs.version, &members.systems[kept].version)
+                        == std::cmp::Ordering::Greater;
+                    if newer {
+                        *kept = *id;
+                    }
+                }
+            }
+        }
+        let kept: HashSet<i64> = order.iter().copied().collect();
+        members.order = order;
+        members.systems.retain(|id, _| kept.contains(id));
+        Ok(())
     }
 
     fn code_system(
@@ -1187,8 +1229,22 @@ fn render_page(
             item.parent = parent;
         }
     }
+    let definition = if req.include_definition {
+        match &vs.origin {
+            DefinitionOrigin::Stored(id) => snap
+                .txn
+                .value_set_resource(*id)?
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .map(Arc::new),
+            DefinitionOrigin::Inline(resource) => Some(resource.clone()),
+            DefinitionOrigin::Derived => None,
+        }
+    } else {
+        None
+    };
     Ok(Expansion {
         value_set: vs.clone(),
+        definition,
         total,
         offset: req.offset,
         used_code_systems: selection.used.clone(),
@@ -1339,6 +1395,7 @@ fn implicit_definition(
         parameters: Vec::new(),
         contained: Vec::new(),
         supplements: Vec::new(),
+        origin: DefinitionOrigin::Derived,
         compose: Some(Compose {
             include: vec![include],
             ..Compose::default()
