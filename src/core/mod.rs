@@ -27,8 +27,9 @@ pub use catalog::{
 pub use closure::{ClosureEntry, ClosureRequest, ClosureResult, ClosureTables};
 pub use error::{CoreError, CoreResult, ErrorKind, TxIssue};
 pub use expand::{
-    expand, expand_with, validate_in_value_set, ExpandRequest, Expansion, ExpansionCache,
-    ExpansionItem, ValueSetSource, ValueSetValidateRequest, VersionRules,
+    compare, expand, expand_with, validate_in_value_set, CompareRequest, Comparison, ExpandRequest,
+    Expansion, ExpansionCache, ExpansionItem, Relationship, ValueSetSource,
+    ValueSetValidateRequest, VersionRules,
 };
 pub use lookup::{lookup, LookupProperty, LookupRequest, LookupResult};
 pub use resources::{CanonicalKind, CanonicalQuery, Hit};

@@ -18,7 +18,8 @@ pub struct OperationSpec {
     /// The operation name without `$`.
     pub name: &'static str,
     /// Canonical of the (HL7) OperationDefinition it implements: the `base` of the
-    /// definition this server publishes for it.
+    /// definition this server publishes for it; empty for an operation with no
+    /// published definition.
     pub definition: &'static str,
 }
 
@@ -55,6 +56,13 @@ pub const OPERATIONS: &[OperationSpec] = &[
         name: "batch-validate-code",
         definition:
             "http://hl7.org/fhir/uv/tx-ecosystem/OperationDefinition/ValueSet-batch-validate-code",
+    },
+    OperationSpec {
+        resource: "ValueSet",
+        name: "compare",
+        // The HL7 terminology ecosystem tests a candidate operation (its `related`
+        // suites); no published definition exists yet.
+        definition: "",
     },
     OperationSpec {
         resource: "",

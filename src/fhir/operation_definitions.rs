@@ -536,6 +536,108 @@ fn parameters(op: &OperationSpec) -> Vec<Param> {
                 "The answer to each entry, in order (Parameters or OperationOutcome)",
             ),
         ],
+        ("ValueSet", "compare") => vec![
+            (
+                "thisValueSet",
+                "in",
+                0,
+                "1",
+                "ValueSet",
+                "The first value set, inline",
+            ),
+            (
+                "thisUrl",
+                "in",
+                0,
+                "1",
+                "uri",
+                "The first value set by canonical (url or url|version)",
+            ),
+            (
+                "thisVersion",
+                "in",
+                0,
+                "1",
+                "string",
+                "The version of the first value set",
+            ),
+            (
+                "otherValueSet",
+                "in",
+                0,
+                "1",
+                "ValueSet",
+                "The value set compared with, inline",
+            ),
+            (
+                "otherUrl",
+                "in",
+                0,
+                "1",
+                "uri",
+                "The value set compared with, by canonical",
+            ),
+            (
+                "otherVersion",
+                "in",
+                0,
+                "1",
+                "string",
+                "The version of the value set compared with",
+            ),
+            VERSION_RULES[0],
+            VERSION_RULES[1],
+            VERSION_RULES[2],
+            TX_RESOURCE,
+            (
+                "result",
+                "out",
+                1,
+                "1",
+                "code",
+                "same, subset, superset, overlapping, disjoint, empty or indeterminate",
+            ),
+            (
+                "message",
+                "out",
+                1,
+                "1",
+                "string",
+                "The relationship in words",
+            ),
+            (
+                "performed-expansion",
+                "out",
+                1,
+                "1",
+                "boolean",
+                "Whether both value sets had to be expanded",
+            ),
+            (
+                "common-codes",
+                "out",
+                0,
+                "1",
+                "string",
+                "Codes in both, comma separated, where the comparison listed them",
+            ),
+            (
+                "missing-codes",
+                "out",
+                0,
+                "1",
+                "string",
+                "Codes only in the first value set",
+            ),
+            (
+                "extra-codes",
+                "out",
+                0,
+                "1",
+                "string",
+                "Codes only in the value set compared with",
+            ),
+        ],
         ("", "closure") => vec![
             (
                 "name",
@@ -792,7 +894,7 @@ pub fn operation_definition(base: &str, op: &OperationSpec) -> Value {
     let instance = matches!(
         (op.resource, op.name),
         ("CodeSystem", "lookup" | "validate-code" | "subsumes")
-            | ("ValueSet", "expand" | "validate-code")
+            | ("ValueSet", "expand" | "validate-code" | "compare")
             | ("ConceptMap", "translate")
     );
     let mut def = json!({
@@ -805,10 +907,17 @@ pub fn operation_definition(base: &str, op: &OperationSpec) -> Value {
         "status": "active",
         "kind": "operation",
         "publisher": "Nomen",
-        "description": format!(
-            "${} as Nomen implements it: the parameters of {} that it takes and answers, and its extension parameters.",
-            op.name, op.definition
-        ),
+        "description": if op.definition.is_empty() {
+            format!(
+                "${}, an operation of Nomen's own: the relationship of two value sets, the candidate operation the HL7 terminology ecosystem tests in its `related` suites.",
+                op.name
+            )
+        } else {
+            format!(
+                "${} as Nomen implements it: the parameters of {} that it takes and answers, and its extension parameters.",
+                op.name, op.definition
+            )
+        },
         "affectsState": op.name == "closure",
         "code": op.name,
         "base": op.definition,
@@ -819,6 +928,11 @@ pub fn operation_definition(base: &str, op: &OperationSpec) -> Value {
     });
     if !system {
         def["resource"] = json!([op.resource]);
+    }
+    if op.definition.is_empty() {
+        if let Some(d) = def.as_object_mut() {
+            d.remove("base");
+        }
     }
     def
 }

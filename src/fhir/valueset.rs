@@ -5,7 +5,8 @@ use serde_json::{json, Map, Value};
 use super::outcome::FhirError;
 use super::params::OperationInput;
 use crate::core::{
-    ExpandRequest, Expansion, ValueSetSource, ValueSetValidateRequest, VersionRules,
+    CompareRequest, Comparison, ExpandRequest, Expansion, ValueSetSource, ValueSetValidateRequest,
+    VersionRules,
 };
 
 /// Which value set a ValueSet operation is about: an inline `valueSet`, the instance
@@ -72,6 +73,83 @@ pub fn validate_request(
         active_only: input.boolean("activeOnly")?.unwrap_or(false),
         membership_only: input.boolean("valueset-membership-only")?.unwrap_or(false),
     })
+}
+
+/// One side of `$compare`: the value set given inline (`{side}ValueSet`), or by canonical
+/// (`{side}Url`, with `{side}Version` or a `|version` suffix); the instance addressed
+/// stands for `this`.
+fn compare_side(
+    input: &OperationInput,
+    side: &str,
+    instance: Option<(String, Option<String>)>,
+) -> Result<ValueSetSource, FhirError> {
+    if let Some(resource) = input.resource(&format!("{side}ValueSet"))? {
+        if resource.get("resourceType").and_then(Value::as_str) != Some("ValueSet") {
+            return Err(FhirError::invalid(format!(
+                "The parameter '{side}ValueSet' must hold a ValueSet"
+            )));
+        }
+        let mut definition = crate::import::valueset::definition(resource);
+        definition.origin =
+            crate::model::DefinitionOrigin::Inline(std::sync::Arc::new(resource.clone()));
+        return Ok(ValueSetSource::Inline(Box::new(definition)));
+    }
+    if let Some(url) = input.string(&format!("{side}Url"))? {
+        let (url, pipe_version) = match url.split_once('|') {
+            Some((u, v)) => (u.to_string(), Some(v.to_string())),
+            None => (url, None),
+        };
+        return Ok(ValueSetSource::Canonical {
+            url,
+            version: input.string(&format!("{side}Version"))?.or(pipe_version),
+        });
+    }
+    if let Some((url, version)) = instance {
+        return Ok(ValueSetSource::Canonical { url, version });
+    }
+    Err(FhirError::invalid(format!(
+        "The operation needs the value set '{side}': '{side}ValueSet' (a ValueSet) or '{side}Url' (with optional '{side}Version')"
+    )))
+}
+
+/// `$compare` inputs: `this` and `other` value sets (`ValueSet/{id}/$compare` addresses
+/// `this`), and the version rules.
+pub fn compare_request(
+    input: &OperationInput,
+    instance: Option<(String, Option<String>)>,
+) -> Result<CompareRequest, FhirError> {
+    Ok(CompareRequest {
+        this: compare_side(input, "this", instance)?,
+        other: compare_side(input, "other", None)?,
+        versions: VersionRules {
+            defaults: input.strings("system-version")?,
+            forced: input.strings("force-system-version")?,
+            checked: input.strings("check-system-version")?,
+            excluded: input.strings("exclude-system")?,
+            value_set_defaults: input.strings("default-valueset-version")?,
+        },
+    })
+}
+
+/// The Parameters answer of `$compare`: `result`, `message`, `performed-expansion`, and
+/// the codes listed (comma separated) in both, only in `this` (`missing-codes`) and only
+/// in `other` (`extra-codes`).
+pub fn compare_parameters(c: &Comparison) -> Value {
+    let mut parameters = vec![
+        json!({"name": "result", "valueCode": c.relationship.code()}),
+        json!({"name": "message", "valueString": c.message}),
+        json!({"name": "performed-expansion", "valueBoolean": c.performed_expansion}),
+    ];
+    for (name, codes) in [
+        ("common-codes", &c.common),
+        ("missing-codes", &c.missing),
+        ("extra-codes", &c.extra),
+    ] {
+        if !codes.is_empty() {
+            parameters.push(json!({"name": name, "valueString": codes.join(",")}));
+        }
+    }
+    json!({"resourceType": "Parameters", "parameter": parameters})
 }
 
 /// `$expand` inputs. `instance` is the canonical of the value set addressed at the

@@ -26,6 +26,11 @@ use crate::model::register::{AuditEvent, Outcome, Role};
 #[derive(Clone)]
 pub struct RequestBody(pub web::Bytes);
 
+/// The code systems an answer drew on that its text need not name (a `$compare` lists
+/// bare codes), kept by the operation handler for the licence check.
+#[derive(Clone)]
+pub struct Disclosed(pub String);
+
 /// Paths anyone may reach: liveness, readiness, metrics and the API documentation.
 fn public(path: &str) -> bool {
     matches!(
@@ -272,6 +277,7 @@ fn gate(
         Vec::new()
     } else {
         let request_body = http.extensions().get::<RequestBody>().map(|b| b.0.clone());
+        let disclosed = http.extensions().get::<Disclosed>().map(|d| d.0.clone());
         let query = http.query_string();
         // The decoded query, for URLs sent percent-encoded; most queries have nothing to
         // decode, and then the raw query is scanned once.
@@ -289,6 +295,7 @@ fn gate(
                 query.as_bytes(),
                 decoded.as_bytes(),
                 request_body.as_deref().unwrap_or_default(),
+                disclosed.as_deref().unwrap_or_default().as_bytes(),
                 &bytes,
             ],
         )

@@ -208,7 +208,7 @@ async fn operation(
 ) -> HttpResponse {
     // A GET answered before is served first: its key holds everything that decided the
     // answer (path, query, negotiation headers), and only successes are cached.
-    if req.method() == Method::GET && op != "$closure" {
+    if req.method() == Method::GET && !uncached(&op) {
         if let Some(hit) = ResponseCache::key(&req, &[]).and_then(|k| state.cache.get(&k)) {
             return HttpResponse::Ok()
                 .content_type(hit.content_type)
@@ -242,8 +242,7 @@ async fn operation(
         req.extensions_mut()
             .insert(super::access::RequestBody(body.clone()));
     }
-    // $closure changes server state: never answered from the cache.
-    let key = if name == "closure" {
+    let key = if uncached(name) {
         None
     } else {
         ResponseCache::key(&req, &body)
@@ -253,6 +252,7 @@ async fn operation(
     }
     let language = negotiate::accept_language(&req);
     let mut generation = None;
+    let disclosed = std::cell::RefCell::new(Vec::new());
     let result = guarded(|| {
         let input = negotiate::operation_input(&req, &body)?;
         let resources = fhir_resources::request_resources(&input)?;
@@ -260,6 +260,7 @@ async fn operation(
             generation = Some(snap.catalog.generation);
             let call = Call {
                 snap,
+                disclosed: &disclosed,
                 input: &input,
                 instance: instance.as_deref(),
                 language: language.as_deref(),
@@ -271,7 +272,20 @@ async fn operation(
         });
         answer?
     });
+    let disclosed = disclosed.into_inner();
+    if !disclosed.is_empty() {
+        req.extensions_mut()
+            .insert(super::access::Disclosed(disclosed.join(" ")));
+    }
     respond_remembered(&state, rendering, key, generation, result)
+}
+
+/// Operations whose answers are never taken from, or kept in, the response cache:
+/// `$closure` changes server state, and a `$compare` answer lists bare codes, so its
+/// licence check needs the code systems the comparison found ([`Call::disclosed`]),
+/// which a cached answer would not have.
+fn uncached(op: &str) -> bool {
+    matches!(op.trim_start_matches('$'), "closure" | "compare")
 }
 
 /// The cached answer for `key`, if one is still valid.
@@ -319,6 +333,8 @@ fn respond_remembered(
 /// Everything an operation call needs besides its name.
 struct Call<'a> {
     snap: &'a Snapshot<'a>,
+    /// Code systems the answer drew on without naming them, for the licence check.
+    disclosed: &'a std::cell::RefCell<Vec<String>>,
     input: &'a OperationInput,
     /// The logical id for instance-level calls.
     instance: Option<&'a str>,
@@ -440,6 +456,18 @@ fn run_operation(call: &Call, kind: &str, name: &str) -> Result<Value, FhirError
             Ok(fhir_valueset::expansion_resource(
                 &expansion, input, language,
             ))
+        }
+        ("ValueSet", "compare") => {
+            let instance = call
+                .instance
+                .map(|id| instance_value_set(snap, id))
+                .transpose()?;
+            let req = fhir_valueset::compare_request(input, instance)?;
+            let comparison = core::compare(snap, &req)?;
+            call.disclosed
+                .borrow_mut()
+                .extend(comparison.systems.iter().cloned());
+            Ok(fhir_valueset::compare_parameters(&comparison))
         }
         (kind, name) => Err(not_implemented(&format!(
             "The operation ${name} is not supported on {kind}"

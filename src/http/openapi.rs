@@ -177,6 +177,22 @@ pub const DOCS: &[OperationDocs] = &[
         answer: "Parameters",
     },
     OperationDocs {
+        resource: "ValueSet",
+        name: "compare",
+        summary: "Compare two value sets",
+        description: "Says whether `this` value set has the same codes as `other`, a subset or superset of them, some in common, or none. The definitions are compared first (identical includes, whole code systems, code lists, `is-a` subtrees by the closure); otherwise both are expanded (up to 10,000 codes each) and `performed-expansion` is true. `common-codes`, `missing-codes` (only in `this`) and `extra-codes` (only in `other`) list the codes where the comparison looked at them. Answers `indeterminate` with the reason when an expansion fails.",
+        instance: true,
+        get: false,
+        query: &[],
+        example_id: "v3-ActEncounterCode",
+        post_example: || json!({"resourceType": "Parameters", "parameter": [
+            {"name": "thisUrl", "valueUri": "http://terminology.hl7.org/ValueSet/v3-ActEncounterCode"},
+            {"name": "otherValueSet", "resource": {"resourceType": "ValueSet", "status": "active",
+                "url": "http://example.org/ValueSet/ambulatory", "compose": {"include": [
+                    {"system": ACT, "concept": [{"code": "AMB"}]}]}}}]}),
+        answer: "Parameters",
+    },
+    OperationDocs {
         resource: "",
         name: "closure",
         summary: "Maintain a client's closure table",
@@ -418,10 +434,14 @@ pub fn document() -> OpenApi {
             format!("/fhir/{}/${}", op.resource, op.name)
         };
         let id = op_id(op);
-        let description = format!(
-            "{}\n\nImplements [{}]({}). {TX_RESOURCE}",
-            docs.description, op.definition, op.definition
-        );
+        let description = if op.definition.is_empty() {
+            format!("{}\n\n{TX_RESOURCE}", docs.description)
+        } else {
+            format!(
+                "{}\n\nImplements [{}]({}). {TX_RESOURCE}",
+                docs.description, op.definition, op.definition
+            )
+        };
         paths = paths.path(
             &base_path,
             operation_item(docs, &tag, &id, &description, None),

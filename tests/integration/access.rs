@@ -702,6 +702,76 @@ fn without_a_licence_snomed_is_refused_on_every_operation_but_other_content_is_s
         .all(|e| e["detail"].as_str().unwrap().contains("licence")));
 }
 
+/// `$compare` answers list bare codes, without their code system: the licence check goes
+/// by the code systems the comparison drew on, also for stored value sets named only by
+/// url (and such answers are never served from the response cache).
+#[test]
+fn a_comparison_of_snomed_value_sets_by_url_needs_the_licence() {
+    let s = prod();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hearts.json");
+    let vs = |id: &str, code: &str| {
+        json!({"resourceType": "ValueSet", "id": id, "url": format!("http://nomen.test/ValueSet/{id}"),
+            "status": "active", "compose": {"include": [
+                {"system": SCT, "filter": [{"property": "concept", "op": "is-a", "value": code}]}]}})
+    };
+    let bundle = json!({"resourceType": "Bundle", "type": "collection", "entry": [
+        {"resource": vs("hearts", "73211009")}, {"resource": vs("heart-kinds", "44054006")}]});
+    std::fs::write(&file, bundle.to_string()).unwrap();
+    let a = s.admin("POST", "/admin/imports", Some(json!({"paths": [file]})));
+    assert_eq!(a.status, 202, "{}", a.body);
+    let id = a.json()["id"].as_u64().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let st = s.admin("GET", &format!("/admin/imports/{id}"), None).json();
+        if st["state"] != "running" {
+            assert_eq!(st["state"], "done", "{st}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "import did not finish: {st}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let body = json!({"resourceType": "Parameters", "parameter": [
+        {"name": "thisUrl", "valueUri": "http://nomen.test/ValueSet/hearts"},
+        {"name": "otherUrl", "valueUri": "http://nomen.test/ValueSet/heart-kinds"}]})
+    .to_string();
+    let compare = |client: &str| {
+        s.request(
+            Some(client),
+            "POST",
+            "/fhir/ValueSet/$compare",
+            Some(&body),
+            &[("Content-Type", "application/fhir+json")],
+        )
+        .unwrap()
+    };
+    let licensed = s.institution("comparing-licensed");
+    s.client("comparing-licensed", licensed, None);
+    s.licence("LIC-COMPARE", licensed, None);
+    let a = compare("comparing-licensed");
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(
+        a.json()["parameter"][0]["valueCode"],
+        "superset",
+        "{}",
+        a.body
+    );
+    // The same request, after the licensed answer: refused, not served from a cache.
+    let inst = s.institution("comparing-unlicensed");
+    s.client("comparing-unlicensed", inst, None);
+    let a = compare("comparing-unlicensed");
+    assert_eq!(a.status, 403, "{}", a.body);
+    assert!(
+        a.issue()
+            .contains("no active licence for http://snomed.info/sct"),
+        "{}",
+        a.body
+    );
+    audited(s, &format!("institution={inst}&outcome=refused"), |e| {
+        e["operation"] == "ValueSet/$compare"
+    });
+}
+
 #[test]
 fn a_licence_stops_granting_when_its_revocation_date_passes() {
     let s = prod();

@@ -5,6 +5,7 @@ mod access;
 mod backup;
 mod cli;
 mod codesystem_ops;
+mod compare;
 mod errors;
 mod fuzz_seeds;
 mod import;

@@ -265,10 +265,16 @@ fn operation_definitions_are_published_linked_and_complete() {
         assert_eq!(def["resourceType"], "OperationDefinition");
         assert_eq!(def["code"], name.as_str());
         assert_eq!(def["url"], definition.as_str());
-        assert!(def["base"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://hl7.org/fhir/"));
+        // Each says which HL7 definition it implements; $compare implements a candidate
+        // operation of the HL7 tests that has none yet.
+        if name == "compare" {
+            assert!(def.get("base").is_none(), "{def}");
+        } else {
+            assert!(def["base"]
+                .as_str()
+                .unwrap()
+                .starts_with("http://hl7.org/fhir/"));
+        }
         let inputs: BTreeSet<&str> = def["parameter"]
             .as_array()
             .unwrap()

@@ -33,7 +33,7 @@ fn capability_statement_lists_what_is_implemented() {
         .collect();
     assert_eq!(
         vs_ops,
-        vec!["expand", "validate-code", "batch-validate-code"]
+        vec!["expand", "validate-code", "batch-validate-code", "compare"]
     );
     let concept_map = resources
         .iter()

@@ -2,6 +2,7 @@
 //! concept ids (`include` unions, `exclude` differences, filters intersect, imported value
 //! sets intersect), then filtered by text, paged, and only the page rendered.
 
+mod compare;
 mod filter;
 mod membership;
 
@@ -15,6 +16,7 @@ use crate::model::{
     CodeSystemMeta, Compose, ConceptSet, DefinitionOrigin, Designation, PropertyValue, ValueSetDef,
 };
 
+pub use compare::{compare, CompareRequest, Comparison, Relationship};
 pub use filter::filter_ids;
 pub use membership::{validate_in_value_set, ValueSetValidateRequest};
 
