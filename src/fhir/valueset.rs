@@ -15,32 +15,54 @@ fn value_set_source(
     input: &OperationInput,
     instance: Option<(String, Option<String>)>,
 ) -> Result<ValueSetSource, FhirError> {
-    Ok(if let Some(resource) = input.resource("valueSet")? {
-        if resource.get("resourceType").and_then(Value::as_str) != Some("ValueSet") {
-            return Err(FhirError::invalid(
-                "The parameter 'valueSet' must hold a ValueSet",
-            ));
-        }
-        let mut definition = crate::import::valueset::definition(resource);
-        definition.origin =
-            crate::model::DefinitionOrigin::Inline(std::sync::Arc::new(resource.clone()));
-        ValueSetSource::Inline(Box::new(definition))
-    } else if let Some((url, version)) = instance {
-        ValueSetSource::Canonical { url, version }
-    } else if let Some(url) = input.string("url")? {
-        let (url, pipe_version) = match url.split_once('|') {
-            Some((u, v)) => (u.to_string(), Some(v.to_string())),
-            None => (url, None),
-        };
-        ValueSetSource::Canonical {
-            url,
-            version: input.string("valueSetVersion")?.or(pipe_version),
-        }
-    } else {
-        return Err(FhirError::invalid(
+    if let Some(source) = inline_source(input, "valueSet")? {
+        return Ok(source);
+    }
+    if let Some((url, version)) = instance {
+        return Ok(ValueSetSource::Canonical { url, version });
+    }
+    canonical_source(input, "url", "valueSetVersion")?.ok_or_else(|| {
+        FhirError::invalid(
             "The operation needs a value set: 'url' (with optional 'valueSetVersion'), an inline 'valueSet', or an instance id",
-        ));
+        )
     })
+}
+
+/// A value set sent in the parameter `name`, remembered as the definition's origin (for
+/// `includeDefinition`).
+fn inline_source(input: &OperationInput, name: &str) -> Result<Option<ValueSetSource>, FhirError> {
+    let Some(resource) = input.resource(name)? else {
+        return Ok(None);
+    };
+    if resource.get("resourceType").and_then(Value::as_str) != Some("ValueSet") {
+        return Err(FhirError::invalid(format!(
+            "The parameter '{name}' must hold a ValueSet"
+        )));
+    }
+    let mut definition = crate::import::valueset::definition(resource);
+    definition.origin =
+        crate::model::DefinitionOrigin::Inline(std::sync::Arc::new(resource.clone()));
+    Ok(Some(ValueSetSource::Inline(Box::new(definition))))
+}
+
+/// A value set named by canonical in the parameter `url_name` (`url` or `url|version`),
+/// with its version in `version_name` if given.
+fn canonical_source(
+    input: &OperationInput,
+    url_name: &str,
+    version_name: &str,
+) -> Result<Option<ValueSetSource>, FhirError> {
+    let Some(url) = input.string(url_name)? else {
+        return Ok(None);
+    };
+    let (url, pipe_version) = match url.split_once('|') {
+        Some((u, v)) => (u.to_string(), Some(v.to_string())),
+        None => (url, None),
+    };
+    Ok(Some(ValueSetSource::Canonical {
+        url,
+        version: input.string(version_name)?.or(pipe_version),
+    }))
 }
 
 /// `$validate-code` inputs at the ValueSet level: the value set, and the coding(s) with
@@ -83,26 +105,12 @@ fn compare_side(
     side: &str,
     instance: Option<(String, Option<String>)>,
 ) -> Result<ValueSetSource, FhirError> {
-    if let Some(resource) = input.resource(&format!("{side}ValueSet"))? {
-        if resource.get("resourceType").and_then(Value::as_str) != Some("ValueSet") {
-            return Err(FhirError::invalid(format!(
-                "The parameter '{side}ValueSet' must hold a ValueSet"
-            )));
-        }
-        let mut definition = crate::import::valueset::definition(resource);
-        definition.origin =
-            crate::model::DefinitionOrigin::Inline(std::sync::Arc::new(resource.clone()));
-        return Ok(ValueSetSource::Inline(Box::new(definition)));
+    if let Some(source) = inline_source(input, &format!("{side}ValueSet"))? {
+        return Ok(source);
     }
-    if let Some(url) = input.string(&format!("{side}Url"))? {
-        let (url, pipe_version) = match url.split_once('|') {
-            Some((u, v)) => (u.to_string(), Some(v.to_string())),
-            None => (url, None),
-        };
-        return Ok(ValueSetSource::Canonical {
-            url,
-            version: input.string(&format!("{side}Version"))?.or(pipe_version),
-        });
+    if let Some(source) = canonical_source(input, &format!("{side}Url"), &format!("{side}Version"))?
+    {
+        return Ok(source);
     }
     if let Some((url, version)) = instance {
         return Ok(ValueSetSource::Canonical { url, version });
