@@ -36,8 +36,10 @@ pub struct ValueSetDef {
     pub origin: DefinitionOrigin,
 }
 
-/// The resource a [`ValueSetDef`] was read from.
-#[derive(Debug, Clone, Default)]
+/// The resource a [`ValueSetDef`] was read from. Its `Debug` leaves out an inline
+/// resource's text: expansion cache keys are the request's `Debug`, and the selection
+/// does not depend on it.
+#[derive(Clone, Default)]
 pub enum DefinitionOrigin {
     /// Built by the server (an implicit value set) or contained in another one.
     #[default]
@@ -46,6 +48,16 @@ pub enum DefinitionOrigin {
     Stored(i64),
     /// Sent with the request (the `valueSet` parameter).
     Inline(std::sync::Arc<serde_json::Value>),
+}
+
+impl std::fmt::Debug for DefinitionOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DefinitionOrigin::Derived => f.write_str("Derived"),
+            DefinitionOrigin::Stored(id) => write!(f, "Stored({id})"),
+            DefinitionOrigin::Inline(_) => f.write_str("Inline"),
+        }
+    }
 }
 
 impl ValueSetDef {

@@ -850,6 +850,22 @@ fn include_definition_repeats_the_definition_with_the_expansion() {
     assert_eq!(v["compose"]["include"][0]["concept"][1]["code"], "kidney");
     assert_eq!(v["extension"][0]["valueString"], "kept");
     assert_eq!(codes(&v), vec!["lung", "kidney"]);
+    // The same compose with another description: the cached selection is shared, the
+    // definition repeated is this request's.
+    let mut other = vs.clone();
+    other["description"] = json!("Two organs, again");
+    other["extension"].as_array_mut().unwrap().pop();
+    let body = parameters(&[
+        ("valueSet", "resource", other),
+        ("includeDefinition", "valueBoolean", json!(true)),
+    ]);
+    let r = post(
+        &format!("{}/ValueSet/$expand", s.base),
+        "application/fhir+json",
+        &body,
+        &[],
+    );
+    assert_eq!(r.json()["description"], "Two organs, again", "{}", r.body);
     let v = ask(false).json();
     for absent in ["publisher", "description", "compose", "extension"] {
         assert!(v.get(absent).is_none(), "{absent}: {v}");

@@ -1231,8 +1231,14 @@ fn render_page(
             item.parent = parent;
         }
     }
+    // A value set sent inline is read from this request: a cached selection may come
+    // from another request whose resource differed only outside its compose.
+    let origin = match &req.source {
+        ValueSetSource::Inline(def) => &def.origin,
+        ValueSetSource::Canonical { .. } => &vs.origin,
+    };
     let definition = if req.include_definition {
-        match &vs.origin {
+        match origin {
             DefinitionOrigin::Stored(id) => snap
                 .txn
                 .value_set_resource(*id)?
