@@ -85,15 +85,22 @@ pub fn validate_request(
         source,
         coding,
         date: input.string("date")?,
-        versions: VersionRules {
-            defaults: input.strings("system-version")?,
-            forced: input.strings("force-system-version")?,
-            checked: input.strings("check-system-version")?,
-            excluded: input.strings("exclude-system")?,
-            value_set_defaults: input.strings("default-valueset-version")?,
-        },
+        versions: version_rules(input)?,
         active_only: input.boolean("activeOnly")?.unwrap_or(false),
         membership_only: input.boolean("valueset-membership-only")?.unwrap_or(false),
+    })
+}
+
+/// The version rules a ValueSet operation takes: `system-version`,
+/// `force-system-version`, `check-system-version`, `exclude-system` and
+/// `default-valueset-version`.
+fn version_rules(input: &OperationInput) -> Result<VersionRules, FhirError> {
+    Ok(VersionRules {
+        defaults: input.strings("system-version")?,
+        forced: input.strings("force-system-version")?,
+        checked: input.strings("check-system-version")?,
+        excluded: input.strings("exclude-system")?,
+        value_set_defaults: input.strings("default-valueset-version")?,
     })
 }
 
@@ -129,13 +136,7 @@ pub fn compare_request(
     Ok(CompareRequest {
         this: compare_side(input, "this", instance)?,
         other: compare_side(input, "other", None)?,
-        versions: VersionRules {
-            defaults: input.strings("system-version")?,
-            forced: input.strings("force-system-version")?,
-            checked: input.strings("check-system-version")?,
-            excluded: input.strings("exclude-system")?,
-            value_set_defaults: input.strings("default-valueset-version")?,
-        },
+        versions: version_rules(input)?,
     })
 }
 
@@ -186,13 +187,7 @@ pub fn expand_request(
         designations: input.strings("designation")?,
         supplements: input.strings("useSupplement")?,
         properties: input.strings("property")?,
-        versions: VersionRules {
-            defaults: input.strings("system-version")?,
-            forced: input.strings("force-system-version")?,
-            checked: input.strings("check-system-version")?,
-            excluded: input.strings("exclude-system")?,
-            value_set_defaults: input.strings("default-valueset-version")?,
-        },
+        versions: version_rules(input)?,
     })
 }
 

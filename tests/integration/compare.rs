@@ -31,18 +31,30 @@ fn listed(codes: &[&str]) -> Value {
     json!({"system": BODY, "concept": concept})
 }
 
+/// Posts a `$compare` with these parameters.
+fn post_compare(params: &[(&str, &str, Value)]) -> Reply {
+    post(
+        &format!("{}/ValueSet/$compare", fixtures().base),
+        "application/fhir+json",
+        &parameters(params),
+        &[],
+    )
+}
+
+/// A `$compare` of two stored value sets, by url.
+fn by_url(this: &str, other: &str) -> Reply {
+    post_compare(&[
+        ("thisUrl", "valueUri", json!(this)),
+        ("otherUrl", "valueUri", json!(other)),
+    ])
+}
+
 /// Posts a `$compare` of two inline value sets.
 fn compare(this: Value, other: Value) -> Value {
-    let body = parameters(&[
+    let r = post_compare(&[
         ("thisValueSet", "resource", this),
         ("otherValueSet", "resource", other),
     ]);
-    let r = post(
-        &format!("{}/ValueSet/$compare", fixtures().base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
     assert_eq!(r.status, 200, "{}", r.body);
     r.json()
 }
@@ -163,25 +175,10 @@ fn what_the_definitions_cannot_settle_is_settled_by_expanding() {
 
 #[test]
 fn stored_value_sets_compare_by_url_and_failures_are_indeterminate() {
-    let s = fixtures();
     // body-all holds the inactive old-organ that body-active leaves out.
-    let body = parameters(&[
-        (
-            "thisUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/body-all"),
-        ),
-        (
-            "otherUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/body-active"),
-        ),
-    ]);
-    let r = post(
-        &format!("{}/ValueSet/$compare", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
+    let r = by_url(
+        "http://nomen.test/ValueSet/body-all",
+        "http://nomen.test/ValueSet/body-active",
     );
     assert_eq!(r.status, 200, "{}", r.body);
     let (result, expanded, [_, missing, extra]) = outcome(&r.json());
@@ -189,23 +186,9 @@ fn stored_value_sets_compare_by_url_and_failures_are_indeterminate() {
     assert_eq!((missing.as_str(), extra.as_str()), ("old-organ", ""));
 
     // A whole unknown code system against body sites: disjoint from the definitions alone.
-    let body = parameters(&[
-        (
-            "thisUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/unknown-system"),
-        ),
-        (
-            "otherUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/listed"),
-        ),
-    ]);
-    let r = post(
-        &format!("{}/ValueSet/$compare", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
+    let r = by_url(
+        "http://nomen.test/ValueSet/unknown-system",
+        "http://nomen.test/ValueSet/listed",
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(outcome(&r.json()).0, "disjoint");
@@ -232,38 +215,18 @@ fn stored_value_sets_compare_by_url_and_failures_are_indeterminate() {
     );
 
     // Without the other value set: a 400 saying what is needed.
-    let body = parameters(&[(
+    let r = post_compare(&[(
         "thisUrl",
         "valueUri",
         json!("http://nomen.test/ValueSet/listed"),
     )]);
-    let r = post(
-        &format!("{}/ValueSet/$compare", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.issue_code(), "invalid");
     assert!(r.body.contains("otherValueSet"), "{}", r.body);
     // An unknown value set is a 404.
-    let body = parameters(&[
-        (
-            "thisUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/nope"),
-        ),
-        (
-            "otherUrl",
-            "valueUri",
-            json!("http://nomen.test/ValueSet/listed"),
-        ),
-    ]);
-    let r = post(
-        &format!("{}/ValueSet/$compare", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
+    let r = by_url(
+        "http://nomen.test/ValueSet/nope",
+        "http://nomen.test/ValueSet/listed",
     );
     assert_eq!(r.status, 404, "{}", r.body);
 }

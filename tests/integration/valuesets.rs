@@ -21,6 +21,16 @@ fn expand(q: &[(&str, &str)]) -> Reply {
     get(&url(&fixtures().base, "/ValueSet/$expand", q), &[])
 }
 
+/// POSTs a Parameters body to `ValueSet/$expand`.
+fn post_expand(body: &str) -> Reply {
+    post(
+        &format!("{}/ValueSet/$expand", fixtures().base),
+        "application/fhir+json",
+        body,
+        &[],
+    )
+}
+
 fn codes(vs: &Value) -> Vec<String> {
     crate::support::expansion_codes(vs)
 }
@@ -317,12 +327,7 @@ fn inline_value_sets_and_instance_level_expansion() {
     let inline = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/inline", "status": "draft",
         "compose": {"include": [{"system": BODY, "filter": [{"property": "concept", "op": "child-of", "value": "heart"}]}]}});
     let body = parameters(&[("valueSet", "resource", inline)]);
-    let r = post(
-        &format!("{}/ValueSet/$expand", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
+    let r = post_expand(&body);
     assert_eq!(r.status, 200, "{}", r.body);
     let mut c = codes(&r.json());
     c.sort();
@@ -553,12 +558,7 @@ fn tx_resources_are_used_for_that_request_only() {
         ("tx-resource", "resource", cs.clone()),
         ("tx-resource", "resource", vs),
     ]);
-    let r = post(
-        &format!("{}/ValueSet/$expand", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
+    let r = post_expand(&body);
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(codes(&r.json()), vec!["a", "b", "lung"]);
 
@@ -662,12 +662,7 @@ fn expansions_as_of_a_date_and_chosen_designations() {
     let locked = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/locked", "status": "draft",
         "compose": {"lockedDate": "2025-02-01", "include": [{"system": BODY}]}});
     let body = parameters(&[("valueSet", "resource", locked)]);
-    let r = post(
-        &format!("{}/ValueSet/$expand", fixtures().base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
+    let r = post_expand(&body);
     assert_eq!(codes(&r.json()), vec!["body", "heart"], "{}", r.body);
 
     let designations = |token: &str, code: &str| -> Vec<String> {
@@ -813,7 +808,6 @@ fn tree_expansions_nest_unless_asked_flat_or_paged() {
 /// extensions; without it the expansion carries only the value set's identity.
 #[test]
 fn include_definition_repeats_the_definition_with_the_expansion() {
-    let s = fixtures();
     let vs = json!({"resourceType": "ValueSet", "url": "http://nomen.test/ValueSet/defined",
         "version": "3", "status": "active", "publisher": "Nomen tests",
         "description": "Two organs",
@@ -835,12 +829,7 @@ fn include_definition_repeats_the_definition_with_the_expansion() {
                 json!(include_definition),
             ),
         ]);
-        post(
-            &format!("{}/ValueSet/$expand", s.base),
-            "application/fhir+json",
-            &body,
-            &[],
-        )
+        post_expand(&body)
     };
     let r = ask(true);
     assert_eq!(r.status, 200, "{}", r.body);
@@ -859,12 +848,7 @@ fn include_definition_repeats_the_definition_with_the_expansion() {
         ("valueSet", "resource", other),
         ("includeDefinition", "valueBoolean", json!(true)),
     ]);
-    let r = post(
-        &format!("{}/ValueSet/$expand", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
+    let r = post_expand(&body);
     assert_eq!(r.json()["description"], "Two organs, again", "{}", r.body);
     let v = ask(false).json();
     for absent in ["publisher", "description", "compose", "extension"] {
@@ -889,12 +873,7 @@ fn include_definition_repeats_the_definition_with_the_expansion() {
         ("tx-resource", "resource", stored),
         ("tx-resource", "resource", supplement),
     ]);
-    let r = post(
-        &format!("{}/ValueSet/$expand", s.base),
-        "application/fhir+json",
-        &body,
-        &[],
-    );
+    let r = post_expand(&body);
     assert_eq!(r.status, 200, "{}", r.body);
     let v = r.json();
     assert_eq!(
@@ -909,7 +888,6 @@ fn include_definition_repeats_the_definition_with_the_expansion() {
 /// latest version that has it. Without it each version's code is a member of its own.
 #[test]
 fn versions_match_merges_a_code_across_code_system_versions() {
-    let s = fixtures();
     let cs = |version: &str, codes: &[&str]| {
         let concept: Vec<Value> = codes
             .iter()
@@ -935,12 +913,7 @@ fn versions_match_merges_a_code_across_code_system_versions() {
             ("tx-resource", "resource", cs("1", &["a", "b"])),
             ("tx-resource", "resource", cs("2", &["a", "c"])),
         ]);
-        let r = post(
-            &format!("{}/ValueSet/$expand", s.base),
-            "application/fhir+json",
-            &body,
-            &[],
-        );
+        let r = post_expand(&body);
         assert_eq!(r.status, 200, "{}", r.body);
         r.json()
     };

@@ -11,11 +11,12 @@
 //! `indeterminate`, with the reason.
 
 use std::collections::HashSet;
+use std::hash::Hash;
 
 use super::{expand, Engine, ExpandRequest, ValueSetSource, VersionRules};
 use crate::core::error::CoreResult;
 use crate::core::Snapshot;
-use crate::model::{ConceptSet, FilterDef, ValueSetDef};
+use crate::model::{ConceptSet, ValueSetDef};
 
 /// The largest expansion a comparison makes of either value set.
 const COMPARE_LIMIT: usize = 10_000;
@@ -102,12 +103,14 @@ impl Tally {
         }
     }
 
-    /// Compares two lists of codes of one code system, listing what they share and lack.
-    fn lists(&mut self, this: &[String], other: &[String]) {
-        let theirs: HashSet<&String> = other.iter().collect();
-        let ours: HashSet<&String> = this.iter().collect();
-        for code in this {
-            if theirs.contains(code) {
+    /// Compares two lists of codes, each with the key that makes it the same code in the
+    /// other list (the code itself within one code system; system and code across
+    /// expansions), listing what they share and lack in each list's order.
+    fn lists<K: Eq + Hash>(&mut self, this: &[(K, String)], other: &[(K, String)]) {
+        let theirs: HashSet<&K> = other.iter().map(|(k, _)| k).collect();
+        let ours: HashSet<&K> = this.iter().map(|(k, _)| k).collect();
+        for (key, code) in this {
+            if theirs.contains(key) {
                 self.common = true;
                 self.common_codes.push(code.clone());
             } else {
@@ -115,7 +118,7 @@ impl Tally {
                 self.missing_codes.push(code.clone());
             }
         }
-        for code in other.iter().filter(|c| !ours.contains(c)) {
+        for (_, code) in other.iter().filter(|(k, _)| !ours.contains(k)) {
             self.right = true;
             self.extra_codes.push(code.clone());
         }
@@ -127,7 +130,6 @@ pub fn compare(snap: &Snapshot, req: &CompareRequest) -> CoreResult<Comparison> 
     let mut engine = Engine::new(snap, &req.versions, None);
     let this = engine.source(&req.this)?;
     let other = engine.source(&req.other)?;
-    let names = (name(&this), name(&other));
     let mut systems: Vec<String> = Vec::new();
     for vs in [&this, &other] {
         for set in vs
@@ -142,25 +144,15 @@ pub fn compare(snap: &Snapshot, req: &CompareRequest) -> CoreResult<Comparison> 
             }
         }
     }
-    let (tally, performed_expansion) = match by_definition(&mut engine, &this, &other)? {
-        Some(tally) => (tally, false),
-        None => match by_expansion(snap, req, &mut systems) {
-            Ok(tally) => (tally, true),
-            Err(reason) => {
-                return Ok(Comparison {
-                    relationship: Relationship::Indeterminate,
-                    message: format!("Unable to compare {} and {}: {reason}", names.0, names.1),
-                    performed_expansion: true,
-                    common: Vec::new(),
-                    missing: Vec::new(),
-                    extra: Vec::new(),
-                    systems,
-                })
-            }
-        },
+    let found = match by_definition(&mut engine, &this, &other)? {
+        Some(tally) => Ok((tally, false)),
+        None => by_expansion(snap, req, &mut systems).map(|tally| (tally, true)),
     };
-    let relationship = tally.relationship();
-    let (a, b) = names;
+    let (relationship, tally, performed_expansion, reason) = match found {
+        Ok((tally, expanded)) => (tally.relationship(), tally, expanded, String::new()),
+        Err(reason) => (Relationship::Indeterminate, Tally::default(), true, reason),
+    };
+    let (a, b) = (name(&this), name(&other));
     let message = match relationship {
         Relationship::Same => format!("The value sets {a} and {b} contain the same codes"),
         Relationship::Subset => format!("The valueSet {a} is a sub-set of the valueSet {b}"),
@@ -170,7 +162,7 @@ pub fn compare(snap: &Snapshot, req: &CompareRequest) -> CoreResult<Comparison> 
         ),
         Relationship::Disjoint => format!("No shared codes between the value sets {a} and {b}"),
         Relationship::Empty => format!("Both the value sets {a} and {b} are empty"),
-        Relationship::Indeterminate => format!("Unable to compare {a} and {b}"),
+        Relationship::Indeterminate => format!("Unable to compare {a} and {b}: {reason}"),
     };
     // Two expansions found to be the same are not listed back: the list is either one.
     let listed = !(performed_expansion && relationship == Relationship::Same);
@@ -271,30 +263,24 @@ fn compare_system(
         sets.iter()
             .any(|s| s.concepts.is_empty() && s.filters.is_empty())
     };
-    match (whole(ours), whole(theirs)) {
-        (true, true) => {
-            tally.common = true;
-            return Ok(true);
-        }
-        (true, false) => {
-            tally.common = true;
-            tally.left = true;
-            return Ok(true);
-        }
-        (false, true) => {
-            tally.common = true;
-            tally.right = true;
-            return Ok(true);
-        }
-        (false, false) => {}
+    // A whole code system holds every include of it the other side makes.
+    let (whole_ours, whole_theirs) = (whole(ours), whole(theirs));
+    if whole_ours || whole_theirs {
+        tally.common = true;
+        tally.left |= !whole_theirs;
+        tally.right |= !whole_ours;
+        return Ok(true);
     }
-    let (ours, theirs) = (Normalised::of(ours), Normalised::of(theirs));
-    match (ours.sets.as_slice(), theirs.sets.as_slice()) {
+    let keyed = |codes: &[String]| -> Vec<(String, String)> {
+        codes.iter().map(|c| (c.clone(), c.clone())).collect()
+    };
+    match (parts(ours).as_slice(), parts(theirs).as_slice()) {
+        // Two lists are compared code by code, and listed, even when equal.
         ([Part::Codes(a)], [Part::Codes(b)]) => {
-            tally.lists(a, b);
+            tally.lists(&keyed(a), &keyed(b));
             Ok(true)
         }
-        ([Part::Filters(a)], [Part::Filters(b)]) if a == b => {
+        (a, b) if a == b => {
             tally.common = true;
             Ok(true)
         }
@@ -302,60 +288,45 @@ fn compare_system(
             (Some(x), Some(y)) => compare_subtrees(engine, system, version, x, y, tally),
             _ => Ok(false),
         },
-        (a, b) if a == b => {
-            tally.common = true;
-            Ok(true)
-        }
         _ => Ok(false),
     }
 }
 
-/// One code system's includes with order made irrelevant: the listed codes of all
-/// includes in one sorted list, and each include's filters sorted.
-struct Normalised {
-    sets: Vec<Part>,
-}
-
+/// One part of a code system's includes: listed codes, or one include's filters.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Part {
     Codes(Vec<String>),
     Filters(Vec<(String, String, String)>),
 }
 
-impl Normalised {
-    fn of(sets: &[&ConceptSet]) -> Self {
-        let mut codes: Vec<String> = Vec::new();
-        let mut parts: Vec<Part> = Vec::new();
-        for set in sets {
-            if set.filters.is_empty() {
-                for c in &set.concepts {
-                    if !codes.contains(&c.code) {
-                        codes.push(c.code.clone());
-                    }
+/// One code system's includes with order made irrelevant: the listed codes of all
+/// includes in one sorted list first, then each include's filters, sorted.
+fn parts(sets: &[&ConceptSet]) -> Vec<Part> {
+    let mut codes: Vec<String> = Vec::new();
+    let mut parts: Vec<Part> = Vec::new();
+    for set in sets {
+        if set.filters.is_empty() {
+            for c in &set.concepts {
+                if !codes.contains(&c.code) {
+                    codes.push(c.code.clone());
                 }
-            } else {
-                let mut filters: Vec<(String, String, String)> = set
-                    .filters
-                    .iter()
-                    .map(
-                        |FilterDef {
-                             property,
-                             op,
-                             value,
-                         }| (property.clone(), op.clone(), value.clone()),
-                    )
-                    .collect();
-                filters.sort();
-                parts.push(Part::Filters(filters));
             }
+        } else {
+            let mut filters: Vec<(String, String, String)> = set
+                .filters
+                .iter()
+                .map(|f| (f.property.clone(), f.op.clone(), f.value.clone()))
+                .collect();
+            filters.sort();
+            parts.push(Part::Filters(filters));
         }
-        parts.sort();
-        if !codes.is_empty() {
-            codes.sort();
-            parts.insert(0, Part::Codes(codes));
-        }
-        Normalised { sets: parts }
     }
+    parts.sort();
+    if !codes.is_empty() {
+        codes.sort();
+        parts.insert(0, Part::Codes(codes));
+    }
+    parts
 }
 
 /// The root code of an include that is exactly one `is-a` subtree.
@@ -447,22 +418,13 @@ fn by_expansion(
             }
         }
     }
-    let key = |i: &super::ExpansionItem| (i.system.clone(), i.code.clone());
-    let theirs: HashSet<(String, String)> = other.items.iter().map(key).collect();
-    let ours: HashSet<(String, String)> = this.items.iter().map(key).collect();
+    let keyed = |e: &super::Expansion| -> Vec<((String, String), String)> {
+        e.items
+            .iter()
+            .map(|i| ((i.system.clone(), i.code.clone()), i.code.clone()))
+            .collect()
+    };
     let mut tally = Tally::default();
-    for item in &this.items {
-        if theirs.contains(&key(item)) {
-            tally.common = true;
-            tally.common_codes.push(item.code.clone());
-        } else {
-            tally.left = true;
-            tally.missing_codes.push(item.code.clone());
-        }
-    }
-    for item in other.items.iter().filter(|i| !ours.contains(&key(i))) {
-        tally.right = true;
-        tally.extra_codes.push(item.code.clone());
-    }
+    tally.lists(&keyed(&this), &keyed(&other));
     Ok(tally)
 }
