@@ -223,6 +223,22 @@ fn stored_value_sets_compare_by_url_and_failures_are_indeterminate() {
     assert_eq!(r.status, 400, "{}", r.body);
     assert_eq!(r.issue_code(), "invalid");
     assert!(r.body.contains("otherValueSet"), "{}", r.body);
+    // A side that is not a ValueSet: a 400 naming the parameter.
+    let r = post_compare(&[
+        (
+            "thisValueSet",
+            "resource",
+            json!({"resourceType": "CodeSystem", "status": "active", "content": "complete"}),
+        ),
+        (
+            "otherUrl",
+            "valueUri",
+            json!("http://nomen.test/ValueSet/listed"),
+        ),
+    ]);
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.issue_code(), "invalid");
+    assert!(r.body.contains("thisValueSet"), "{}", r.body);
     // An unknown value set is a 404.
     let r = by_url(
         "http://nomen.test/ValueSet/nope",
